@@ -1,0 +1,3 @@
+from mcpdeploy.cli.app import main
+
+main()

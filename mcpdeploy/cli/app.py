@@ -1,0 +1,85 @@
+"""The root command and the one error policy: our errors print a message and a hint and exit with their code;
+anything else is a bug, printed without local variables (they may hold secrets) unless MCPDEPLOY_DEBUG=1."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import typer
+
+from mcpdeploy import __version__
+from mcpdeploy.cli.output import make_console
+from mcpdeploy.errors import McpdeployError
+from mcpdeploy.exit_codes import ExitCode
+
+app = typer.Typer(
+    name="mcpdeploy",
+    help="Provision, smoke-test and roll back an MCP server on Cloudflare Workers with a Xano backend.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"mcpdeploy {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Exit codes: 0 ok, 1 bug, 2 plan has changes (--detailed-exitcode), 3 destructive change blocked,
+    4 locked, 5 checks failed, 6 API refused, 7 unreachable, 8 invalid input file, 64 usage, 75 retry later,
+    130 interrupted."""
+
+
+def _register_commands() -> None:
+    """Each module of mcpdeploy.cli adds its commands to `app` when imported; imported here so `app` exists."""
+    import importlib
+    import pkgutil
+
+    import mcpdeploy.cli as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name not in {"app", "output"}:
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (tests call this; `main` exits with it)."""
+    _register_commands()
+    console = make_console()
+    try:
+        result = app(args=argv, prog_name="mcpdeploy", standalone_mode=False)
+    except McpdeployError as exc:
+        console.print(f"error: {exc.message}", markup=False)
+        if exc.hint:
+            console.print(f"hint: {exc.hint}", markup=False)
+        return int(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors from the parser
+        exc.show()
+        code = getattr(exc, "exit_code", 2)
+        return int(ExitCode.USAGE) if code == 2 else int(code)
+    except (KeyboardInterrupt, typer.Abort):
+        console.print("interrupted", markup=False)
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # a bug: say so, without locals
+        if os.environ.get("MCPDEPLOY_DEBUG") == "1":
+            traceback.print_exc()
+        console.print(
+            f"unexpected error ({type(exc).__name__}). This is a bug in mcpdeploy; run with MCPDEPLOY_DEBUG=1 "
+            "for a traceback and report it.",
+            markup=False,
+        )
+        return int(ExitCode.ERROR)
+    return int(result) if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())

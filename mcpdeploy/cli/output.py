@@ -1,0 +1,48 @@
+"""Where output goes: people's messages to stderr (rich, colour unless NO_COLOR), data to stdout (JSON).
+
+One place decides colour, interactivity and CI detection, so every command behaves the same in a terminal
+and in a pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+
+JSON_SCHEMA_VERSION = "1"
+
+
+def running_in_ci() -> bool:
+    return any(os.environ.get(v, "").lower() in {"1", "true"} for v in ("CI", "GITHUB_ACTIONS"))
+
+
+def color_allowed() -> bool:
+    if "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "":
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return True
+
+
+def make_console() -> Console:
+    """A console on stderr. Without colour it emits no ANSI sequences at all, even under GITHUB_ACTIONS."""
+    if not color_allowed():
+        return Console(stderr=True, no_color=True, color_system=None, highlight=False, emoji=False,
+                       force_terminal=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+
+
+def is_interactive() -> bool:
+    """Prompts only with a person at a terminal: stdin and stderr are TTYs and no CI is detected."""
+    return sys.stdin.isatty() and sys.stderr.isatty() and not running_in_ci()
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    """Write the one JSON document of a command to stdout. Every document carries `schema_version`."""
+    payload = {"schema_version": JSON_SCHEMA_VERSION, **document}
+    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,202 @@
+"""Settings: flags > environment variables > mcpdeploy.toml (environment section, then top level) > defaults.
+
+This module names every environment variable mcpdeploy reads. Secrets (tokens, keys) come from the
+environment or from a file named in the configuration, never from a flag value or from mcpdeploy.toml itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from mcpdeploy.errors import InputFileError, UsageError
+from mcpdeploy.tomlread import line_of_key, read_toml
+
+CONFIG_FILE = "mcpdeploy.toml"
+STATE_DIR = ".mcpdeploy"
+DEFAULT_CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
+
+
+class EnvVars:
+    """Every environment variable, in one place (the names wrangler and Xano's tools use where they exist)."""
+
+    ENV = "MCPDEPLOY_ENV"
+    XANO_INSTANCE_URL = "XANO_INSTANCE_URL"
+    XANO_WORKSPACE_ID = "XANO_WORKSPACE_ID"
+    XANO_BRANCH = "XANO_BRANCH"
+    XANO_METADATA_TOKEN = "XANO_METADATA_TOKEN"
+    XANO_METADATA_TOKEN_FILE = "XANO_METADATA_TOKEN_FILE"
+    XANO_API_GROUP = "XANO_API_GROUP"
+    CLOUDFLARE_API_BASE_URL = "CLOUDFLARE_API_BASE_URL"
+    CLOUDFLARE_API_TOKEN = "CLOUDFLARE_API_TOKEN"
+    CLOUDFLARE_API_TOKEN_FILE = "CLOUDFLARE_API_TOKEN_FILE"
+    CLOUDFLARE_ACCOUNT_ID = "CLOUDFLARE_ACCOUNT_ID"
+    WORKER_NAME = "MCPDEPLOY_WORKER_NAME"
+    QUEUE_NAME = "MCPDEPLOY_QUEUE_NAME"
+    MCP_URL = "MCP_URL"
+    MCP_API_KEY = "MCP_API_KEY"
+    XANO_AUTH_URL = "XANO_AUTH_URL"
+    DEBUG = "MCPDEPLOY_DEBUG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class XanoSettings(_Section):
+    instance_url: str | None = None
+    workspace_id: int | None = None
+    branch: str = ""
+    api_group: str = "mcp"
+    metadata_token_file: str | None = None
+    metadata_token: SecretStr | None = None  # only ever from the environment or the token file
+
+
+class CloudflareSettings(_Section):
+    api_base_url: str = DEFAULT_CLOUDFLARE_API
+    account_id: str | None = None
+    worker_name: str | None = None
+    queue: str = "usage-queue"
+    api_token_file: str | None = None
+    api_token: SecretStr | None = None
+
+
+class SmokeSettings(_Section):
+    mcp_url: str | None = None
+    xano_auth_url: str | None = None
+
+
+class Settings(_Section):
+    project_dir: Path
+    env_name: str | None = None
+    schemas: str | None = None  # a folder, relative to the project
+    xano: XanoSettings = XanoSettings()
+    cloudflare: CloudflareSettings = CloudflareSettings()
+    smoke: SmokeSettings = SmokeSettings()
+
+    @property
+    def state_dir(self) -> Path:
+        return self.project_dir / STATE_DIR
+
+    def require_xano(self) -> tuple[str, int, str]:
+        """The instance URL, workspace id and token, or a usage error saying how to set each missing one."""
+        x = self.xano
+        missing = []
+        if not x.instance_url:
+            missing.append(f"{EnvVars.XANO_INSTANCE_URL} (or [xano] instance_url in {CONFIG_FILE})")
+        if x.workspace_id is None:
+            missing.append(f"{EnvVars.XANO_WORKSPACE_ID} (or [xano] workspace_id)")
+        if x.metadata_token is None:
+            missing.append(f"{EnvVars.XANO_METADATA_TOKEN} (or {EnvVars.XANO_METADATA_TOKEN_FILE})")
+        if missing:
+            raise UsageError(
+                "Xano is not configured: set " + ", ".join(missing) + ".",
+                hint="Or try everything locally first with --sandbox.",
+            )
+        assert x.instance_url is not None and x.workspace_id is not None and x.metadata_token is not None
+        return x.instance_url, x.workspace_id, x.metadata_token.get_secret_value()
+
+
+# (section, key) <- environment variable
+_ENV_MAP: dict[tuple[str, str], str] = {
+    ("xano", "instance_url"): EnvVars.XANO_INSTANCE_URL,
+    ("xano", "workspace_id"): EnvVars.XANO_WORKSPACE_ID,
+    ("xano", "branch"): EnvVars.XANO_BRANCH,
+    ("xano", "api_group"): EnvVars.XANO_API_GROUP,
+    ("xano", "metadata_token_file"): EnvVars.XANO_METADATA_TOKEN_FILE,
+    ("cloudflare", "api_base_url"): EnvVars.CLOUDFLARE_API_BASE_URL,
+    ("cloudflare", "account_id"): EnvVars.CLOUDFLARE_ACCOUNT_ID,
+    ("cloudflare", "worker_name"): EnvVars.WORKER_NAME,
+    ("cloudflare", "queue"): EnvVars.QUEUE_NAME,
+    ("cloudflare", "api_token_file"): EnvVars.CLOUDFLARE_API_TOKEN_FILE,
+    ("smoke", "mcp_url"): EnvVars.MCP_URL,
+    ("smoke", "xano_auth_url"): EnvVars.XANO_AUTH_URL,
+}
+_SECRET_FILES = {
+    ("xano", "metadata_token"): ("metadata_token_file", EnvVars.XANO_METADATA_TOKEN),
+    ("cloudflare", "api_token"): ("api_token_file", EnvVars.CLOUDFLARE_API_TOKEN),
+}
+
+
+def load_settings(
+    project_dir: Path,
+    *,
+    env_name: str | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge the layers. `flags` keys are "section.key" (e.g. "xano.workspace_id"); None values are unset."""
+    environ = os.environ if environ is None else environ
+    env_name = env_name or environ.get(EnvVars.ENV) or None
+    config_path = project_dir / CONFIG_FILE
+    data: dict[str, Any] = {}
+    text = ""
+    if config_path.exists():
+        raw, text = read_toml(config_path)
+        data = _select_environment(raw, env_name, config_path, text)
+    elif env_name:
+        raise UsageError(f"--env {env_name}: there is no {config_path} to define it in.")
+
+    merged: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for (section, key), var in _ENV_MAP.items():
+        if environ.get(var):
+            merged.setdefault(section, {})[key] = environ[var]
+    for dotted, value in (flags or {}).items():
+        if value is not None:
+            section, key = dotted.split(".", 1)
+            merged.setdefault(section, {})[key] = value
+    for (section, key), (file_key, var) in _SECRET_FILES.items():
+        secret = environ.get(var) or _read_secret_file(merged.get(section, {}).get(file_key), project_dir)
+        if secret:
+            merged.setdefault(section, {})[key] = secret
+    try:
+        return Settings(project_dir=project_dir, env_name=env_name, **merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        where = config_path if config_path.exists() else Path("<environment>")
+        raise InputFileError(
+            where, f"{'.'.join(loc)}: {err['msg']}", line=line_of_key(text, *loc) if text else None
+        ) from exc
+
+
+def _select_environment(raw: dict[str, Any], env_name: str | None, path: Path, text: str) -> dict[str, Any]:
+    envs = raw.pop("env", {})
+    if not isinstance(envs, dict):
+        raise InputFileError(path, "`env` must be a table of environments", line=line_of_key(text, "env"))
+    for key in ("xano_metadata_token", "metadata_token", "api_token"):
+        for section in ("xano", "cloudflare"):
+            if key in raw.get(section, {}):
+                raise InputFileError(
+                    path, f"[{section}] {key}: secrets do not belong in {CONFIG_FILE}",
+                    line=line_of_key(text, section, key),
+                    hint="Use the environment variable, or a *_file key naming a file outside the repository.",
+                )
+    if env_name is None:
+        return raw
+    if env_name not in envs:
+        known = ", ".join(sorted(envs)) or "none"
+        raise UsageError(f"--env {env_name}: no [env.{env_name}] in {path} (defined: {known}).")
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for key, value in envs[env_name].items():
+        if isinstance(value, dict):
+            merged.setdefault(key, {}).update(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_secret_file(name: str | None, project_dir: Path) -> str | None:
+    if not name:
+        return None
+    path = Path(name).expanduser()
+    if not path.is_absolute():
+        path = project_dir / path
+    try:
+        return path.read_text("utf-8").strip() or None
+    except OSError as exc:
+        raise UsageError(f"cannot read the token file {path}: {exc.strerror}") from exc

@@ -1,0 +1,197 @@
+"""The sandbox's plumbing: requests, responses, routing to the emulated services, fault injection, state on disk.
+
+Each emulated service is a `SandboxService` mounted at a path prefix. All state lives in one JSON document
+(`state.json` in the sandbox folder) written atomically after every request that changed it, so the sandbox
+keeps what was provisioned between runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from mcpdeploy.files.atomic import write_atomic
+
+STATE_FILE = "state.json"
+
+
+@dataclass
+class SandboxRequest:
+    method: str
+    path: str  # percent-decoded, without the query
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+
+    @classmethod
+    def from_url(cls, method: str, url: str, headers: dict[str, str], body: bytes) -> SandboxRequest:
+        parts = urlsplit(url)
+        return cls(
+            method=method.upper(),
+            path=unquote(parts.path) or "/",
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in headers.items()},
+            body=body,
+        )
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8")) if self.body else None
+
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def bearer(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+
+
+@dataclass
+class SandboxResponse:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> SandboxResponse:
+        return cls(status, json.dumps(payload).encode("utf-8"), {"content-type": "application/json", **(headers or {})})
+
+    @classmethod
+    def text(cls, status: int, text: str, content_type: str = "text/plain") -> SandboxResponse:
+        return cls(status, text.encode("utf-8"), {"content-type": content_type})
+
+
+class DropConnection(Exception):
+    """Raised by a fault: the transport closes the connection without an answer."""
+
+
+class SandboxService(Protocol):
+    prefix: str  # e.g. "/api:meta"; a service may also claim paths through `claims`
+
+    def claims(self, path: str) -> bool: ...
+
+    def handle(self, request: SandboxRequest) -> SandboxResponse: ...
+
+
+@dataclass
+class Fault:
+    """Answer matching requests with `status` (and Retry-After), or drop the connection, or add latency.
+
+    `times` counts down; a fault with times=0 is spent. `match` is a regex searched in "METHOD /path".
+    """
+
+    match: str = ".*"
+    status: int | None = None
+    retry_after: float | None = None
+    drop: bool = False
+    latency: float = 0.0
+    times: int = 1
+
+    def applies(self, request: SandboxRequest) -> bool:
+        return self.times > 0 and re.search(self.match, f"{request.method} {request.path}") is not None
+
+
+class Sandbox:
+    """All emulated services behind one origin, sharing one state document."""
+
+    def __init__(self, state_dir: Path | None = None) -> None:
+        self.state_dir = state_dir
+        self.lock = threading.RLock()
+        self.state: dict[str, Any] = self._load()
+        self.faults: list[Fault] = []
+        self.requests: list[SandboxRequest] = []  # every request seen, for tests that count calls
+        self.services: list[SandboxService] = []
+        self._mount_default_services()
+
+    def _mount_default_services(self) -> None:
+        # Imported here: each service module imports this one for the request/response types.
+        from mcpdeploy.sandbox.registry import mount_services
+
+        self.services.extend(mount_services(self))
+
+    def section(self, name: str, factory: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The part of the state owned by one service, created on first use."""
+        if name not in self.state:
+            self.state[name] = factory()
+        section: dict[str, Any] = self.state[name]
+        return section
+
+    def _load(self) -> dict[str, Any]:
+        if self.state_dir is None:
+            return {}
+        path = self.state_dir / STATE_FILE
+        if not path.exists():
+            return {}
+        loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        return loaded
+
+    def save(self) -> None:
+        if self.state_dir is not None:
+            write_atomic(self.state_dir / STATE_FILE, json.dumps(self.state, indent=1, sort_keys=True), mode=0o600)
+
+    def add_fault(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults.append(fault)
+
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        fault = self._take_fault(request)
+        if fault is not None:
+            if fault.latency:
+                time.sleep(fault.latency)
+            if fault.drop:
+                raise DropConnection(request.path)
+            if fault.status is not None:
+                headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+                return SandboxResponse.json(fault.status, _fault_body(request, fault.status), headers)
+        with self.lock:
+            self.requests.append(request)
+            if request.path.startswith("/__sandbox/"):
+                return self._control(request)
+            for service in self.services:
+                if service.claims(request.path):
+                    before = json.dumps(self.state, sort_keys=True) if request.method != "GET" else ""
+                    response = service.handle(request)
+                    if request.method != "GET" and json.dumps(self.state, sort_keys=True) != before:
+                        self.save()
+                    return response
+        return SandboxResponse.json(404, {"code": "ERROR_CODE_NOT_FOUND", "message": "Unable to locate request."})
+
+    def _take_fault(self, request: SandboxRequest) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.applies(request):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _control(self, request: SandboxRequest) -> SandboxResponse:
+        """`POST /__sandbox/faults` adds a fault to a served sandbox (the tests of a real loopback run use it)."""
+        if request.method == "POST" and request.path == "/__sandbox/faults":
+            self.faults.append(Fault(**request.json()))
+            return SandboxResponse.json(200, {"ok": True})
+        if request.method == "GET" and request.path == "/__sandbox/health":
+            return SandboxResponse.json(200, {"ok": True})
+        return SandboxResponse.json(404, {"code": "ERROR_CODE_NOT_FOUND", "message": "Unable to locate request."})
+
+    def writes(self) -> list[SandboxRequest]:
+        return [r for r in self.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+
+def _fault_body(request: SandboxRequest, status: int) -> dict[str, Any]:
+    if request.path.startswith("/client/v4"):
+        return {"success": False, "errors": [{"code": 10000 + status, "message": f"sandbox fault {status}"}],
+                "messages": [], "result": None}
+    if status == 429:
+        return {"code": "ERROR_CODE_TOO_MANY_REQUESTS",
+                "message": "Whoa there! Your plan only supports 10 requests per 20 seconds."}
+    return {"code": "ERROR_FATAL", "message": f"sandbox fault {status}"}

@@ -1,0 +1,74 @@
+"""`--sandbox`: point the settings at a sandbox on loopback, exactly as the environment variables would.
+
+If `mcpdeploy sandbox serve` is already running for this project, its server is used (so what you `curl` is what
+you provisioned); otherwise an embedded server is started for the length of the command, on the same state folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from mcpdeploy.config import Settings
+from mcpdeploy.sandbox import credentials
+from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.server import SandboxServer
+
+SERVER_FILE = "server.json"
+
+
+def sandbox_dir(settings: Settings) -> Path:
+    return settings.state_dir / "sandbox"
+
+
+def point_at_sandbox(settings: Settings, url: str) -> Settings:
+    """The settings a user would get by exporting the sandbox's URLs and credentials."""
+    data = settings.model_dump()
+    data["xano"].update(
+        instance_url=url,
+        workspace_id=credentials.XANO_WORKSPACE_ID,
+        metadata_token=credentials.XANO_METADATA_TOKEN,
+    )
+    data["cloudflare"].update(
+        api_base_url=f"{url}/client/v4",
+        account_id=credentials.CLOUDFLARE_ACCOUNT_ID,
+        api_token=credentials.CLOUDFLARE_API_TOKEN,
+        worker_name=settings.cloudflare.worker_name or credentials.WORKER_NAME,
+    )
+    data["smoke"]["mcp_url"] = f"{url}/mcp"
+    return Settings.model_validate(data)
+
+
+def running_server_url(settings: Settings) -> str | None:
+    """The URL of a `sandbox serve` of this project that answers its health check, if any."""
+    path = sandbox_dir(settings) / SERVER_FILE
+    try:
+        info = json.loads(path.read_text("utf-8"))
+        url = str(info["url"])
+        if httpx.get(f"{url}/__sandbox/health", timeout=1.0).status_code == 200:
+            return url
+    except (OSError, ValueError, KeyError, httpx.HTTPError):
+        return None
+    return None
+
+
+@contextlib.contextmanager
+def sandbox_settings(settings: Settings) -> Iterator[Settings]:
+    url = running_server_url(settings)
+    if url is not None:
+        yield point_at_sandbox(settings, url)
+        return
+    with SandboxServer(Sandbox(sandbox_dir(settings))) as server:
+        yield point_at_sandbox(settings, server.url)
+
+
+def record_served(settings: Settings, url: str) -> Path:
+    path = sandbox_dir(settings) / SERVER_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"url": url, "pid": os.getpid()}), "utf-8")
+    return path

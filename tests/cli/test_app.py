@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from mcpdeploy import __version__
+
+
+def test_version_prints_on_stdout(cli) -> None:
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"mcpdeploy {__version__}\n"
+
+
+def test_unknown_option_is_a_usage_error_with_exit_64(cli) -> None:
+    result = cli("--no-such-flag")
+    assert result.exit_code == 64
+    assert "no-such-flag" in result.stderr
+    assert result.stdout == ""
