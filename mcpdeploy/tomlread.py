@@ -32,9 +32,9 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         match = _LINE.search(str(exc))
-        line = int(match.group(1)) if match else None
+        error_line = int(match.group(1)) if match else None
         problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise InputFileError(path, f"invalid TOML: {problem}", line=line, hint="Fix the syntax and run again.") from exc
+        raise InputFileError(path, f"invalid TOML: {problem}", line=error_line, hint="Fix the syntax and run again.") from exc
 
 
 def line_of_key(text: str, *keys: str) -> int | None:

@@ -63,7 +63,11 @@ def run(argv: list[str] | None = None) -> int:
             console.print(f"hint: {exc.hint}", markup=False)
         return int(exc.exit_code)
     except typer.TyperException as exc:  # usage errors from the parser
-        exc.show()
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            console.print(f"error: {exc}", markup=False)
         code = getattr(exc, "exit_code", 2)
         return int(ExitCode.USAGE) if code == 2 else int(code)
     except (KeyboardInterrupt, typer.Abort):

@@ -127,6 +127,8 @@ class HttpOptions:
     sleep: Callable[[float], None] = time.sleep
     redactor: Redactor = field(default_factory=Redactor)
     on_write: Callable[[str, str], None] | None = None
+    # Logical calls made through every client sharing these options (retries not counted), for the reports.
+    counts: dict[str, int] = field(default_factory=lambda: {"requests": 0, "writes": 0})
 
 
 class RetryingTransport(httpx.BaseTransport):
@@ -247,8 +249,11 @@ class ServiceClient:
         send_headers = dict(headers or {})
         if content_type:
             send_headers["Content-Type"] = content_type
-        if method.upper() in WRITE_METHODS and self.options.on_write:
-            self.options.on_write(method.upper(), url)
+        self.options.counts["requests"] += 1
+        if method.upper() in WRITE_METHODS:
+            self.options.counts["writes"] += 1
+            if self.options.on_write:
+                self.options.on_write(method.upper(), url)
         try:
             response = self._http.request(
                 method,

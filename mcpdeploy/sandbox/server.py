@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
@@ -43,13 +44,14 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     sandbox: Sandbox
-    log: object
+    log: Callable[[str], None] | None
 
 
 class SandboxServer:
     """`with SandboxServer(sandbox) as server: server.url` serves until the block ends."""
 
-    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, log: object = None) -> None:
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0,
+                 log: Callable[[str], None] | None = None) -> None:
         self.sandbox = sandbox
         self._server = _Server((host, port), _Handler)
         self._server.sandbox = sandbox

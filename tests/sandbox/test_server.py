@@ -1,0 +1,53 @@
+"""The sandbox served on loopback behaves like the in-process one: same answers, faults, persisted state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from mcpdeploy.sandbox.core import Fault, Sandbox
+from mcpdeploy.sandbox.server import SandboxServer
+
+
+def test_served_sandbox_answers_health_and_unknown_routes_like_xano(tmp_path: Path) -> None:
+    with SandboxServer(Sandbox(tmp_path)) as server:
+        assert httpx.get(f"{server.url}/__sandbox/health").json() == {"ok": True}
+        missing = httpx.get(f"{server.url}/nowhere")
+    assert missing.status_code == 404
+    assert missing.json() == {"code": "ERROR_CODE_NOT_FOUND", "message": "Unable to locate request."}
+
+
+def test_a_fault_added_over_http_answers_429_with_retry_after_once(tmp_path: Path) -> None:
+    with SandboxServer(Sandbox(tmp_path)) as server:
+        httpx.post(f"{server.url}/__sandbox/faults", json={"match": "GET /__sandbox/health", "status": 429,
+                                                           "retry_after": 2, "times": 1})
+        first = httpx.get(f"{server.url}/__sandbox/health")
+        second = httpx.get(f"{server.url}/__sandbox/health")
+    assert first.status_code == 429
+    assert first.headers["retry-after"] == "2"
+    assert first.json()["code"] == "ERROR_CODE_TOO_MANY_REQUESTS"
+    assert second.status_code == 200
+
+
+def test_a_dropped_connection_fault_closes_the_socket_without_an_answer(tmp_path: Path) -> None:
+    sandbox = Sandbox(tmp_path)
+    sandbox.add_fault(Fault(match="health", drop=True))
+    with SandboxServer(sandbox) as server:
+        try:
+            httpx.get(f"{server.url}/__sandbox/health")
+        except httpx.HTTPError as exc:
+            dropped = exc
+        else:  # pragma: no cover - the assertion below reports it
+            dropped = None
+    assert isinstance(dropped, httpx.RemoteProtocolError)
+
+
+def test_state_is_written_atomically_and_read_back_by_a_new_sandbox(tmp_path: Path) -> None:
+    first = Sandbox(tmp_path)
+    first.state["probe"] = {"kept": True}
+    first.save()
+    assert json.loads((tmp_path / "state.json").read_text())["probe"] == {"kept": True}
+    assert (tmp_path / "state.json").stat().st_mode & 0o777 == 0o600
+    assert Sandbox(tmp_path).state["probe"] == {"kept": True}
