@@ -34,7 +34,9 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         match = _LINE.search(str(exc))
         error_line = int(match.group(1)) if match else None
         problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise InputFileError(path, f"invalid TOML: {problem}", line=error_line, hint="Fix the syntax and run again.") from exc
+        raise InputFileError(
+            path, f"invalid TOML: {problem}", line=error_line, hint="Fix the syntax and run again."
+        ) from exc
 
 
 def line_of_key(text: str, *keys: str) -> int | None:

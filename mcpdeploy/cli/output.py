@@ -23,9 +23,7 @@ def running_in_ci() -> bool:
 def color_allowed() -> bool:
     if "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "":
         return False
-    if os.environ.get("TERM") == "dumb":
-        return False
-    return True
+    return os.environ.get("TERM") != "dumb"
 
 
 def make_console() -> Console:

@@ -1,0 +1,105 @@
+"""Where each setting comes from: flag > environment > mcpdeploy.toml (env section, then top) > default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mcpdeploy.config import load_settings
+from mcpdeploy.errors import InputFileError, UsageError
+
+CONFIG = """\
+# shared by every environment
+[xano]
+instance_url = "https://file.xano.io"
+workspace_id = 10
+api_group = "mcp"
+
+[env.staging.xano]
+workspace_id = 20
+branch = "staging"
+"""
+
+
+def write_config(project: Path, text: str = CONFIG) -> None:
+    (project / "mcpdeploy.toml").write_text(text)
+
+
+def test_defaults_apply_when_nothing_is_set(project: Path) -> None:
+    settings = load_settings(project, environ={})
+    assert settings.xano.instance_url is None
+    assert settings.xano.api_group == "mcp"
+    assert settings.cloudflare.queue == "usage-queue"
+    assert settings.cloudflare.api_base_url == "https://api.cloudflare.com/client/v4"
+
+
+def test_file_beats_default_and_env_section_beats_top_level(project: Path) -> None:
+    write_config(project)
+    assert load_settings(project, environ={}).xano.workspace_id == 10
+    staging = load_settings(project, env_name="staging", environ={})
+    assert staging.xano.workspace_id == 20
+    assert staging.xano.branch == "staging"
+    assert staging.xano.instance_url == "https://file.xano.io"  # inherited from the top level
+
+
+def test_environment_variable_beats_file_and_flag_beats_both(project: Path) -> None:
+    write_config(project)
+    environ = {"XANO_WORKSPACE_ID": "30", "XANO_INSTANCE_URL": "https://env.xano.io"}
+    from_env = load_settings(project, env_name="staging", environ=environ)
+    assert from_env.xano.workspace_id == 30
+    assert from_env.xano.instance_url == "https://env.xano.io"
+    from_flag = load_settings(project, env_name="staging", environ=environ, flags={"xano.workspace_id": 40})
+    assert from_flag.xano.workspace_id == 40
+
+
+def test_mcpdeploy_env_variable_picks_the_environment(project: Path) -> None:
+    write_config(project)
+    assert load_settings(project, environ={"MCPDEPLOY_ENV": "staging"}).xano.workspace_id == 20
+
+
+def test_cloudflare_base_url_can_be_pointed_elsewhere_by_wranglers_variable(project: Path) -> None:
+    settings = load_settings(project, environ={"CLOUDFLARE_API_BASE_URL": "http://127.0.0.1:8787/client/v4"})
+    assert settings.cloudflare.api_base_url == "http://127.0.0.1:8787/client/v4"
+
+
+def test_tokens_come_from_the_environment_or_a_file_and_stay_secret(project: Path) -> None:
+    (project / "token.txt").write_text("from-file-token\n")
+    write_config(project, CONFIG.replace('api_group = "mcp"', 'metadata_token_file = "token.txt"'))
+    from_file = load_settings(project, environ={})
+    assert from_file.xano.metadata_token is not None
+    assert from_file.xano.metadata_token.get_secret_value() == "from-file-token"
+    assert "from-file-token" not in repr(from_file)
+    from_env = load_settings(project, environ={"XANO_METADATA_TOKEN": "from-env-token"})
+    assert from_env.xano.metadata_token is not None
+    assert from_env.xano.metadata_token.get_secret_value() == "from-env-token"
+
+
+def test_a_token_written_into_the_config_file_is_refused_with_its_line(project: Path) -> None:
+    write_config(project, '[xano]\ninstance_url = "https://h"\nmetadata_token = "oops"\n')
+    with pytest.raises(InputFileError) as caught:
+        load_settings(project, environ={})
+    assert caught.value.line == 3
+    assert "oops" not in caught.value.message
+
+
+def test_an_unknown_key_is_reported_with_file_and_line(project: Path) -> None:
+    write_config(project, '[xano]\ninstance_url = "https://h"\nworkspce_id = 3\n')
+    with pytest.raises(InputFileError) as caught:
+        load_settings(project, environ={})
+    assert caught.value.path.name == "mcpdeploy.toml"
+    assert caught.value.line == 3
+    assert "workspce_id" in caught.value.message
+
+
+def test_an_unknown_environment_lists_the_known_ones(project: Path) -> None:
+    write_config(project)
+    with pytest.raises(UsageError, match="defined: staging"):
+        load_settings(project, env_name="prod", environ={})
+
+
+def test_missing_xano_settings_say_what_to_set(project: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_settings(project, environ={}).require_xano()
+    assert "XANO_INSTANCE_URL" in caught.value.message and "XANO_METADATA_TOKEN" in caught.value.message
+    assert caught.value.hint and "--sandbox" in caught.value.hint
