@@ -1,14 +1,16 @@
 """Desired state: the tables, fields, indexes and endpoints the schema files declare.
 
-These models are the schema file format itself (`mcpdeploy schema-json` prints their JSON Schema for editors).
+`SchemaFile` is the layout of one `schemas/*.toml` file (`mcpdeploy schema json-schema` prints its JSON Schema for
+editors); the loader turns the files into one `Spec`. Checks that span several entries (duplicate fields, indexes
+and endpoints naming fields that exist) live in `problems.py`, so the loader can point at the offending line.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 FieldType = Literal["text", "int", "json", "timestamp", "decimal", "bool", "email", "uuid", "date"]
 FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
@@ -16,64 +18,109 @@ FieldFilter = Literal["trim", "lower", "upper"]
 IndexType = Literal["btree", "unique"]
 Verb = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Operation = Literal["create", "get", "update"]
+# What an endpoint stores when the request leaves an input out.
+Fallback = Literal["now", "client_ip"]
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 PATH = re.compile(r"^[a-z0-9_]+(/(\{[a-z_][a-z0-9_]*\}|[a-z0-9_]+))*$")
 # Columns Xano adds to every table by itself; never removed, never retyped.
 XANO_AUTO_FIELDS = ("id", "created_at")
+ID_TYPES = ("int", "uuid")
+_TEXT_TYPES = ("text", "email")
+_TIME_TYPES = ("timestamp", "date")
+
+DefaultValue = str | int | float | bool
+# For editors only: the validators below give friendlier messages than a pattern mismatch would.
+_NAME_PATTERN: dict[str, Any] = {"pattern": IDENTIFIER.pattern}
+
+
+class SpecValueError(ValueError):
+    """A validation failure that belongs to one key of the entry, so the loader can point at that key's line."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FieldSpec(_Strict):
-    """One column. A field with a default is optional; `nullable` allows an explicit null."""
+def _check_identifier(kind: str, value: str) -> str:
+    if not IDENTIFIER.match(value):
+        raise ValueError(f"{kind} name {value!r} must be lower-case letters, digits and underscores")
+    return value
 
-    name: str = Field(description="Column name: lower-case letters, digits and underscores.")
-    type: FieldType = Field(description="Xano column type.")
-    required: bool = Field(default=False, description="A value must be given when a row is created.")
-    nullable: bool = Field(default=False, description="The column accepts null.")
-    default: str | int | float | bool | None = Field(
-        default=None, description='Default value; "now" for a timestamp set at insert time.'
+
+class FieldSpec(_Strict):
+    """One column. `required`: a create must give it; `nullable`: it may hold null; a default makes it optional."""
+
+    name: str = Field(
+        description="Column name: lower-case letters, digits and underscores.", json_schema_extra=_NAME_PATTERN
     )
-    filters: tuple[FieldFilter, ...] = Field(default=(), description="Input filters applied by Xano.")
-    description: str = ""
+    type: FieldType = Field(description="Xano column type.")
+    required: StrictBool = Field(default=False, description="A value must be given when a row is created.")
+    nullable: StrictBool = Field(default=False, description="The column accepts null.")
+    default: DefaultValue | None = Field(
+        default=None,
+        description='Value used when none is given. "now" for a timestamp or date set when the row is written.',
+    )
+    filters: tuple[FieldFilter, ...] = Field(default=(), description="Input filters Xano applies (text, email).")
+    description: str = Field(default="", description="Shown in Xano next to the column.")
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not IDENTIFIER.match(v):
-            raise ValueError(f"field name {v!r} must match {IDENTIFIER.pattern}")
-        return v
+        return _check_identifier("field", v)
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:
         if self.required and self.default is not None:
-            raise ValueError(f"field {self.name!r} has a default, so it cannot also be required")
-        if self.default == "now" and self.type not in ("timestamp", "date"):
-            raise ValueError(f'field {self.name!r}: default "now" is only for timestamp and date fields')
-        if self.filters and self.type not in ("text", "email"):
-            raise ValueError(f"field {self.name!r}: filters apply to text and email fields only")
+            raise SpecValueError("default", f"field {self.name!r} has a default, so it cannot also be required")
+        if self.default is not None:
+            problem = _default_problem(self.type, self.default)
+            if problem:
+                raise SpecValueError("default", f"field {self.name!r}: {problem}")
+        if self.filters and self.type not in _TEXT_TYPES:
+            raise SpecValueError("filters", f"field {self.name!r}: filters apply to text and email fields only")
         return self
 
 
+def _default_problem(field_type: str, default: DefaultValue) -> str | None:
+    """Why `default` cannot be the default of a `field_type` column (None when it can)."""
+    if field_type in _TIME_TYPES:
+        return None if default == "now" else f'a {field_type} default can only be "now"'
+    if field_type in _TEXT_TYPES:
+        return None if isinstance(default, str) else f"a {field_type} default must be a string"
+    if field_type == "int":
+        ok = isinstance(default, int) and not isinstance(default, bool)
+        return None if ok else "an int default must be a whole number"
+    if field_type == "decimal":
+        ok = isinstance(default, int | float) and not isinstance(default, bool)
+        return None if ok else "a decimal default must be a number"
+    if field_type == "bool":
+        return None if isinstance(default, bool) else "a bool default must be true or false"
+    return f"a {field_type} field cannot have a default"
+
+
 class IndexFieldSpec(_Strict):
-    name: str
-    op: Literal["asc", "desc"] = "asc"
+    name: str = Field(description="A field of the table.")
+    op: Literal["asc", "desc"] = Field(default="asc", description="Sort order of the index.")
+
+
+def _plain_name(value: object) -> object:
+    # `fields = ["session_id"]` is the short form of `fields = [{name = "session_id"}]`.
+    return {"name": value} if isinstance(value, str) else value
+
+
+IndexField = Annotated[IndexFieldSpec, BeforeValidator(_plain_name, json_schema_input_type=str | IndexFieldSpec)]
 
 
 class IndexSpec(_Strict):
-    type: IndexType
-    fields: tuple[IndexFieldSpec, ...] = Field(min_length=1)
-
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _plain_names(cls, v: object) -> object:
-        # `fields = ["session_id"]` is the short form of `[{name = "session_id"}]`.
-        if isinstance(v, list):
-            return [{"name": item} if isinstance(item, str) else item for item in v]
-        return v
+    type: IndexType = Field(description="btree, or unique (a unique btree index).")
+    fields: tuple[IndexField, ...] = Field(
+        min_length=1, description='Indexed fields: names, or {name = "...", op = "desc"}.'
+    )
 
     @property
     def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -84,13 +131,27 @@ class EndpointSpec(_Strict):
     """One REST endpoint in the API group. `path` is Xano's endpoint name, e.g. `mcp_sessions/{session_id}`."""
 
     verb: Verb
-    path: str
+    path: str = Field(
+        description="Route inside the API group, e.g. things or things/{thing_id}.",
+        json_schema_extra={"pattern": PATH.pattern},
+    )
     operation: Operation = Field(description="create: add a row; get: one row or 404; update: edit one row or 404.")
-    table: str | None = Field(default=None, description="Defaults to the table of the file.")
-    lookup: str | None = Field(default=None, description="The field a get/update finds its row by (a path parameter).")
-    inputs: tuple[str, ...] = Field(default=(), description="Fields the request may set (create/update).")
+    table: str | None = Field(default=None, description="The table it works on; defaults to the table of the file.")
+    lookup: str | None = Field(
+        default=None, description="get/update: the field the row is found by; must be the path parameter."
+    )
+    inputs: tuple[str, ...] = Field(
+        default=(),
+        description="Fields the request may set. A create that lists none in its schema file takes every field "
+        "but id and the touched ones.",
+    )
     touch: tuple[str, ...] = Field(default=(), description="Timestamp fields set to now on every call.")
-    description: str = ""
+    fallback: dict[str, Fallback] = Field(
+        default_factory=dict,
+        description='Value stored when the request leaves an input out: "now" or "client_ip" (the caller\'s IP). '
+        'Inputs whose field defaults to "now" fall back to now without this.',
+    )
+    description: str = Field(default="", description="Shown in Xano next to the endpoint.")
 
     @field_validator("path")
     @classmethod
@@ -110,19 +171,63 @@ class EndpointSpec(_Strict):
 
     @model_validator(mode="after")
     def _operation_shape(self) -> EndpointSpec:
-        if self.operation in ("get", "update"):
-            if not self.lookup:
-                raise ValueError(f"{self.verb} {self.path}: a {self.operation} endpoint needs `lookup`")
-            if self.lookup not in self.path_params:
-                raise ValueError(f"{self.verb} {self.path}: lookup {self.lookup!r} must be a path parameter")
-        elif self.path_params:
-            raise ValueError(f"{self.verb} {self.path}: a create endpoint takes no path parameter")
+        where = f"{self.verb} {self.path}"
+        if self.operation == "create":
+            if self.path_params:
+                raise SpecValueError("path", f"{where}: a create endpoint takes no path parameter")
+            if self.lookup:
+                raise SpecValueError("lookup", f"{where}: a create endpoint has no lookup")
+            return self
+        if not self.lookup:
+            raise SpecValueError("lookup", f"{where}: a {self.operation} endpoint needs `lookup`")
+        if self.path_params != (self.lookup,):
+            raise SpecValueError(
+                "lookup", f"{where}: lookup {self.lookup!r} must be the path's one parameter ({{{self.lookup}}})"
+            )
+        if self.operation == "get" and (self.inputs or self.touch or self.fallback):
+            key = "inputs" if self.inputs else "touch" if self.touch else "fallback"
+            raise SpecValueError(key, f"{where}: a get endpoint changes nothing, so it takes no `{key}`")
         return self
+
+
+class TableHeader(_Strict):
+    name: str = Field(
+        description="Table name: lower-case letters, digits and underscores.", json_schema_extra=_NAME_PATTERN
+    )
+    description: str = Field(default="", description="Shown in Xano next to the table.")
+    record: str = Field(
+        default="record",
+        description="What one row is called in the generated endpoints ($session, \"Session not found\").",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_identifier("table", v)
+
+    @field_validator("record")
+    @classmethod
+    def _record(cls, v: str) -> str:
+        return _check_identifier("record", v)
+
+
+class SchemaFile(_Strict):
+    """The layout of one `schemas/*.toml` file: one table, its fields and indexes, and endpoints."""
+
+    table: TableHeader
+    fields: tuple[FieldSpec, ...] = Field(
+        min_length=1,
+        description="Columns in order. `id` (int) and `created_at` (timestamp, default now) are added by Xano when "
+        "left out; `id` may be declared first as int or uuid.",
+    )
+    indexes: tuple[IndexSpec, ...] = ()
+    endpoints: tuple[EndpointSpec, ...] = ()
 
 
 class TableSpec(_Strict):
     name: str
     description: str = ""
+    record: str = "record"
     fields: tuple[FieldSpec, ...]
     indexes: tuple[IndexSpec, ...] = ()
     endpoints: tuple[EndpointSpec, ...] = ()
@@ -130,29 +235,32 @@ class TableSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not IDENTIFIER.match(v):
-            raise ValueError(f"table name {v!r} must match {IDENTIFIER.pattern}")
-        return v
+        return _check_identifier("table", v)
+
+    @model_validator(mode="after")
+    def _whole(self) -> TableSpec:
+        from mcpdeploy.spec.problems import table_problems
+
+        for problem in table_problems(self):
+            raise ValueError(problem.message)
+        return self
+
+    @property
+    def columns(self) -> tuple[FieldSpec, ...]:
+        """Every column Xano will hold, in order: the declared fields plus the `id` and `created_at` it adds."""
+        declared = {f.name for f in self.fields}
+        implicit: list[FieldSpec] = []
+        if "id" not in declared:
+            implicit.append(FieldSpec(name="id", type="int", required=True))
+        if "created_at" not in declared:
+            implicit.append(FieldSpec(name="created_at", type="timestamp", default="now"))
+        if not implicit:
+            return self.fields
+        head = self.fields[:1] if self.fields[0].name == "id" else ()
+        return (*head, *implicit, *self.fields[len(head):])
 
     def field(self, name: str) -> FieldSpec | None:
-        return next((f for f in self.fields if f.name == name), None)
-
-
-class SchemaFile(_Strict):
-    """The layout of one `schemas/*.toml` file."""
-
-    table: TableHeader
-    fields: tuple[FieldSpec, ...] = Field(min_length=1)
-    indexes: tuple[IndexSpec, ...] = ()
-    endpoints: tuple[EndpointSpec, ...] = ()
-
-
-class TableHeader(_Strict):
-    name: str
-    description: str = ""
-
-
-SchemaFile.model_rebuild()
+        return next((f for f in self.columns if f.name == name), None)
 
 
 class Spec(_Strict):
@@ -160,9 +268,25 @@ class Spec(_Strict):
 
     tables: tuple[TableSpec, ...]
 
+    @model_validator(mode="after")
+    def _whole(self) -> Spec:
+        from mcpdeploy.spec.problems import spec_problems
+
+        for problem in spec_problems(self.tables):
+            raise ValueError(problem.message)
+        return self
+
     def table(self, name: str) -> TableSpec | None:
         return next((t for t in self.tables if t.name == name), None)
 
     @property
     def endpoints(self) -> tuple[EndpointSpec, ...]:
         return tuple(e for t in self.tables for e in t.endpoints)
+
+    def table_of(self, endpoint: EndpointSpec) -> TableSpec:
+        """The table an endpoint works on: its `table`, else the table that declares it."""
+        name = endpoint.table or next((t.name for t in self.tables if endpoint in t.endpoints), None)
+        table = self.table(name) if name else None
+        if table is None:
+            raise LookupError(f"{endpoint.verb} {endpoint.path}: no table {name!r} in the spec")
+        return table
