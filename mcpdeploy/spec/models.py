@@ -169,6 +169,10 @@ class EndpointSpec(_Strict):
     def key(self) -> tuple[str, str]:
         return self.verb, self.path
 
+    def __hash__(self) -> int:
+        # `fallback` is a dict, which the generated frozen-model hash cannot hash; the route identifies it.
+        return hash(self.key)
+
     @model_validator(mode="after")
     def _operation_shape(self) -> EndpointSpec:
         where = f"{self.verb} {self.path}"
