@@ -1,0 +1,217 @@
+"""`mcpdeploy secrets keygen|encrypt|decrypt`: the SERVICE_CREDENTIALS key and documents, by hand.
+
+Plaintext credentials are read from a file or stdin, never from arguments (those end up in shell history and
+process lists). Decrypted values are masked unless --show-values is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+
+from mcpdeploy.cli.app import app
+from mcpdeploy.cli.common import JSON, PROJECT_DIR
+from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.config import EnvVars
+from mcpdeploy.errors import InputFileError, UsageError
+from mcpdeploy.files.devvars import dev_vars_path, parse_dev_vars
+from mcpdeploy.redaction import MASK
+from mcpdeploy.secrets import (
+    SERVICE_CREDENTIALS_VAR,
+    ServiceCredential,
+    build_service_credentials,
+    create_key_file,
+    decrypt_service_credentials,
+    key_id,
+    load_key,
+)
+from mcpdeploy.tomlread import line_of_key
+
+secrets_app = typer.Typer(
+    help="Encrypted SERVICE_CREDENTIALS: make the key, encrypt credentials, look inside (masked).",
+    no_args_is_help=True,
+)
+app.add_typer(secrets_app, name="secrets")
+
+KEY_ENV = typer.Option(None, "--env", "-e", help="Use the key of this environment. [env var: MCPDEPLOY_ENV]")
+BIND_ENV = typer.Option(False, "--bind-env", help="Also bind the --env name into each value (the Worker must "
+                                                  "then pass the same environment name to decrypt).")
+STDIN = "-"
+
+
+def _env_name(env: str | None) -> str | None:
+    return env or os.environ.get(EnvVars.ENV) or None
+
+
+def _read_input(source: str) -> tuple[str, Path]:
+    """The text of FILE or of stdin ("-"), and the path to name in errors."""
+    if source == STDIN:
+        return sys.stdin.read(), Path("<stdin>")
+    path = Path(source)
+    try:
+        return path.read_text("utf-8"), path
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--in {path}: cannot read it ({getattr(exc, 'strerror', None) or 'not UTF-8'})") from exc
+
+
+def _require_key(project_dir: Path, env: str | None) -> str:
+    key = load_key(project_dir, env)
+    if key is None:
+        raise UsageError(
+            f"no credentials key for {'environment ' + env if env else 'the default environment'}",
+            hint=f"Make one with `mcpdeploy secrets keygen{' --env ' + env if env else ''}`, "
+                 f"or set {EnvVars.CREDENTIALS_KEY}.",
+        )
+    return key
+
+
+@secrets_app.command("keygen")
+def keygen(
+    project_dir: Path = PROJECT_DIR,
+    env: str | None = KEY_ENV,
+    force: bool = typer.Option(False, "--force", help="Replace an existing key (the old file is kept aside)."),
+    json_output: bool = JSON,
+) -> None:
+    """Make a new AES-256 key in .mcpdeploy/keys/<env or default>.key (mode 0600). Prints its path and id only."""
+    env = _env_name(env)
+    path, previous = create_key_file(project_dir.resolve(), env, force=force)
+    new_id = key_id(path.read_text("ascii"))
+    overridden = bool(os.environ.get(EnvVars.CREDENTIALS_KEY))
+    if json_output:
+        emit_json({"path": str(path), "key_id": new_id, "previous_key_moved_to": str(previous) if previous else None,
+                   "overridden_by_environment": overridden})
+        return
+    console = make_console()
+    console.print(f"Created key {new_id} at {path}", markup=False)
+    if previous:
+        console.print(f"The previous key was moved to {previous}; values encrypted with it need re-encrypting.",
+                      markup=False)
+    console.print("Keep a copy in your secret store (CI: the MCPDEPLOY_CREDENTIALS_KEY variable); without it the "
+                  "encrypted credentials cannot be opened.", markup=False)
+    if overridden:
+        console.print(f"note: {EnvVars.CREDENTIALS_KEY} is set and wins over this file.", markup=False)
+
+
+def _parse_plaintext(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    """The credentials document (JSON or TOML) and, for TOML, its text for pointing at lines."""
+    if path.suffix == ".json" or (path.suffix != ".toml" and text.lstrip().startswith("{")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+        toml_text = ""
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None)
+            raise InputFileError(path, "invalid TOML (expected JSON or TOML credentials)", line=line) from exc
+        toml_text = text
+    if not isinstance(data, dict) or not data:
+        raise InputFileError(path, 'expected {"<service>": {"auth_type": "...", "credentials": {...}}, ...}')
+    return data, toml_text
+
+
+def _services(data: dict[str, Any], path: Path, toml_text: str) -> dict[str, ServiceCredential]:
+    services: dict[str, ServiceCredential] = {}
+    for name, entry in data.items():
+        try:
+            services[name] = ServiceCredential.model_validate(entry)
+        except ValidationError as exc:
+            # Only locations and kinds of problems: the input values are secrets.
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or name}: {e['msg']}" for e in exc.errors())
+            line = line_of_key(toml_text, name) if toml_text else None
+            raise InputFileError(path, f"service {name!r}: {problems}", line=line) from None
+    return services
+
+
+@secrets_app.command("encrypt")
+def encrypt(
+    source: str = typer.Option(..., "--in", help="Plaintext credentials (JSON or TOML) from FILE, or - for stdin."),
+    project_dir: Path = PROJECT_DIR,
+    env: str | None = KEY_ENV,
+    bind_env: bool = BIND_ENV,
+) -> None:
+    """Print SERVICE_CREDENTIALS (JSON, on stdout) with each service's credentials encrypted.
+
+    Input: {"xano": {"auth_type": "api_key", "credentials": {"api_key": "...", "base_url": "..."}}}
+    or the same as TOML ([xano] auth_type = ..., [xano.credentials] ...).
+    """
+    env = _env_name(env)
+    if bind_env and env is None:
+        raise UsageError("--bind-env needs --env NAME")
+    text, path = _read_input(source)
+    data, toml_text = _parse_plaintext(text, path)
+    services = _services(data, path, toml_text)
+    key = _require_key(project_dir.resolve(), env)
+    document = build_service_credentials(key, services, environment=env if bind_env else None)
+    sys.stdout.write(document + "\n")
+    sys.stdout.flush()
+    make_console().print(f"Encrypted {len(services)} service(s) with key {key_id(key)}.", markup=False)
+
+
+def _service_credentials_text(source: str | None, project_dir: Path, env: str | None) -> tuple[str, Path]:
+    """SERVICE_CREDENTIALS from --in (JSON, or a .dev.vars-style file) or from the project's .dev.vars."""
+    if source is None:
+        path = dev_vars_path(project_dir, env)
+        if not path.exists():
+            raise UsageError(f"no {path.name} in {project_dir}", hint="Pass the document with --in FILE or --in -.")
+        text = path.read_text("utf-8")
+    else:
+        text, path = _read_input(source)
+    if text.lstrip().startswith("{"):
+        return text, path
+    for var in reversed(parse_dev_vars(text, path)):
+        if var.key == SERVICE_CREDENTIALS_VAR:
+            return var.value, path
+    raise InputFileError(path, f"holds neither a JSON document nor a {SERVICE_CREDENTIALS_VAR}= line")
+
+
+@secrets_app.command("decrypt")
+def decrypt(
+    source: str | None = typer.Option(
+        None, "--in", help="SERVICE_CREDENTIALS JSON (or a .dev.vars file) from FILE or - for stdin. "
+                           "Default: the project's .dev.vars (.dev.vars.<env> with --env)."),
+    show_values: bool = typer.Option(False, "--show-values", help="Print the credential values (masked otherwise)."),
+    project_dir: Path = PROJECT_DIR,
+    env: str | None = KEY_ENV,
+    bind_env: bool = BIND_ENV,
+    json_output: bool = JSON,
+) -> None:
+    """Show what SERVICE_CREDENTIALS holds, values masked unless --show-values."""
+    env = _env_name(env)
+    if bind_env and env is None:
+        raise UsageError("--bind-env needs --env NAME")
+    project_dir = project_dir.resolve()
+    console = make_console()
+    text, _ = _service_credentials_text(source, project_dir, env)
+    warnings: list[str] = []
+    key = load_key(project_dir, env)
+    opened = decrypt_service_credentials(text, key, environment=env if bind_env else None,
+                                         on_warning=warnings.append)
+    shown = {
+        name: {**entry, "credentials": {k: (v if show_values else MASK) for k, v in entry["credentials"].items()}}
+        for name, entry in opened.items()
+    }
+    for message in warnings:
+        console.print(f"warning: {message}", markup=False)
+    if json_output:
+        emit_json({"key_id": key_id(key) if key else None, "values_shown": show_values, "services": shown})
+        return
+    for name, entry in shown.items():
+        console.print(f"{name} (auth_type {entry.get('auth_type')})", markup=False)
+        for field, value in entry["credentials"].items():
+            console.print(f"  {field}: {value if isinstance(value, str) else json.dumps(value)}", markup=False)
+    if not show_values:
+        console.print("Values are masked; add --show-values to print them.", markup=False)
