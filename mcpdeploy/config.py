@@ -69,6 +69,7 @@ class CloudflareSettings(_Section):
 class SmokeSettings(_Section):
     mcp_url: str | None = None
     xano_auth_url: str | None = None
+    api_key_file: str | None = None  # a file holding the MCP API key; the key itself never goes in the toml
 
 
 class Settings(_Section):

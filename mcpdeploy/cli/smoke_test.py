@@ -1,0 +1,175 @@
+"""`mcpdeploy smoke-test`: check a deployed MCP Worker (and its Xano auth) the way a real MCP client uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mcpdeploy.cli.app import app
+from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, http_options
+from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.config import EnvVars, Settings
+from mcpdeploy.errors import UsageError
+from mcpdeploy.files.atomic import write_atomic
+from mcpdeploy.providers.http import join_url
+from mcpdeploy.providers.mcp_http import McpHttpClient
+from mcpdeploy.redaction import Redactor
+from mcpdeploy.smoke.checks import run_smoke_test
+from mcpdeploy.smoke.github import step_summary, workflow_commands
+from mcpdeploy.smoke.model import ERAS, SmokeOptions, SmokeReport, Status
+from mcpdeploy.smoke.report import junit_xml, report_document, reproducer
+
+DEFAULT_TIMEOUT = 15.0
+_MARKS = {Status.PASS: "ok", Status.FAIL: "FAIL", Status.WARN: "warn", Status.SKIP: "skip"}
+_STYLES = {Status.PASS: "green", Status.FAIL: "bold red", Status.WARN: "yellow", Status.SKIP: "dim"}
+
+
+@app.command("smoke-test")
+def smoke_test_command(
+    project_dir: Path = PROJECT_DIR,
+    env: str | None = ENV,
+    sandbox: bool = SANDBOX,
+    url: str | None = typer.Option(None, "--url", help="The Worker's MCP endpoint, e.g. https://x.workers.dev/mcp. "
+                                   "[env var: MCP_URL]"),
+    xano_url: str | None = typer.Option(None, "--xano-url", help="Base of the Xano API group serving auth/me, "
+                                        "e.g. https://host/api:abc. [env var: XANO_AUTH_URL]"),
+    api_key_file: Path | None = typer.Option(None, "--api-key-file", dir_okay=False, help="Read the MCP API key "
+                                             "from FILE. Otherwise from the MCP_API_KEY environment variable."),
+    json_output: bool = JSON,
+    junit: Path | None = typer.Option(None, "--junit-xml", dir_okay=False, help="Also write a JUnit XML report."),
+    expect_tool: list[str] = typer.Option([], "--expect-tool", help="Fail unless tools/list has NAME "
+                                          "(repeatable)."),
+    min_tools: int | None = typer.Option(None, "--min-tools", min=0, help="Fail with fewer tools than N."),
+    call_tool: str | None = typer.Option(None, "--call-tool", help="Also call tool NAME; fail on an error."),
+    tool_args: str | None = typer.Option(None, "--tool-args", help="JSON object of arguments for --call-tool."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.001, help="Seconds each request may take."),
+    wait_for: float = typer.Option(0.0, "--wait-for", min=0.0, help="Keep retrying the first request for up to "
+                                   "SECONDS while the endpoint does not answer (a cold start after a deploy)."),
+    era: str = typer.Option("auto", "--protocol-era", help="auto (legacy handshake, 2026-07-28 when the server "
+                            "asks for it), legacy, or modern."),
+    trace: Path | None = TRACE,
+) -> int:
+    """Run the deployment checks: Xano auth/me, MCP auth refusals, handshake, tools/list, an optional tools/call.
+
+    Exit codes: 0 every check passed (warnings allowed), 5 a check failed, 7 the target did not answer,
+    64 usage or configuration error.
+    """
+    if era not in ERAS:
+        raise UsageError(f"--protocol-era {era}: choose one of {', '.join(ERAS)}.")
+    arguments = _tool_arguments(tool_args, call_tool)
+    if sandbox and (url or xano_url or api_key_file):
+        raise UsageError("--sandbox takes the URLs and the key from the sandbox; drop --url, --xano-url and "
+                         "--api-key-file, or drop --sandbox.")
+    flags = {"smoke.mcp_url": url, "smoke.xano_auth_url": xano_url}
+    console = make_console()
+    with command_settings(project_dir, env, sandbox, flags) as settings, http_options(trace, settings) as http:
+        mcp_url, auth_url, key = _sandbox_target(settings) if sandbox else _target(settings, api_key_file)
+        http.timeout = timeout
+        options = SmokeOptions(mcp_url=mcp_url, xano_url=auth_url, expect_tools=tuple(expect_tool),
+                               min_tools=min_tools, call_tool=call_tool, tool_args=arguments, wait_for=wait_for,
+                               era=era)
+        console.print(f"Smoke-testing {mcp_url}" + (f" (Xano auth: {auth_url})" if auth_url else ""), markup=False)
+        with McpHttpClient(key, http) as client:
+            report = run_smoke_test(client, options)
+        _publish(report, console, http.redactor, json_output=json_output, junit=junit)
+    return int(report.exit_code)
+
+
+def _target(settings: Settings, api_key_file: Path | None) -> tuple[str, str | None, str]:
+    mcp_url = settings.smoke.mcp_url
+    if not mcp_url:
+        raise UsageError(f"no MCP URL: pass --url, set {EnvVars.MCP_URL}, or add mcp_url to [smoke] (or "
+                         "[env.NAME.smoke]) in mcpdeploy.toml.", hint="Or try it locally with --sandbox.")
+    for name, value in (("--url", mcp_url), ("--xano-url", settings.smoke.xano_auth_url)):
+        if value and not value.startswith(("http://", "https://")):
+            raise UsageError(f"{name} {value!r}: expected an http:// or https:// URL.")
+    return mcp_url, settings.smoke.xano_auth_url, _api_key(settings, api_key_file)
+
+
+def _api_key(settings: Settings, api_key_file: Path | None) -> str:
+    """--api-key-file, else $MCP_API_KEY, else [smoke] api_key_file. Never a flag value: it would sit in `ps`."""
+    path = api_key_file
+    if path is None and os.environ.get(EnvVars.MCP_API_KEY):
+        return os.environ[EnvVars.MCP_API_KEY].strip()
+    if path is None and settings.smoke.api_key_file:
+        path = Path(settings.smoke.api_key_file).expanduser()
+        if not path.is_absolute():
+            path = settings.project_dir / path
+    if path is None:
+        raise UsageError(f"no MCP API key: set {EnvVars.MCP_API_KEY} or pass --api-key-file FILE.",
+                         hint="In GitHub Actions: env: MCP_API_KEY: ${{ secrets.MCP_API_KEY }}")
+    try:
+        key = path.read_text("utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read the API key file {path}: {exc.strerror}") from exc
+    if not key:
+        raise UsageError(f"the API key file {path} is empty.")
+    return key
+
+
+def _sandbox_target(settings: Settings) -> tuple[str, str | None, str]:
+    from mcpdeploy.sandbox import credentials
+    from mcpdeploy.sandbox.mcp_endpoint import AUTH_API_GROUP
+
+    base = settings.xano.instance_url
+    assert base is not None and settings.smoke.mcp_url is not None  # point_at_sandbox sets both
+    return settings.smoke.mcp_url, join_url(base, AUTH_API_GROUP), credentials.MCP_API_KEY
+
+
+def _tool_arguments(tool_args: str | None, call_tool: str | None) -> dict[str, Any]:
+    if tool_args is None:
+        return {}
+    if not call_tool:
+        raise UsageError("--tool-args needs --call-tool NAME.")
+    try:
+        value = json.loads(tool_args)
+    except ValueError as exc:
+        raise UsageError(f"--tool-args is not valid JSON: {exc}.", hint="""Example: --tool-args '{"text": "hi"}'""") \
+            from exc
+    if not isinstance(value, dict):
+        raise UsageError("--tool-args must be a JSON object, e.g. '{\"text\": \"hi\"}'.")
+    return value
+
+
+def _publish(report: SmokeReport, console: Console, redactor: Redactor, *, json_output: bool,
+             junit: Path | None) -> None:
+    render_report(console, report, redactor)
+    if junit is not None:
+        write_atomic(junit, redactor.redact(junit_xml(report)))
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in workflow_commands(report):
+            sys.stderr.write(redactor.redact(line) + "\n")
+        summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_path:
+            # Appending is the protocol: earlier steps' summaries live in the same file.
+            with open(summary_path, "a", encoding="utf-8") as summary:
+                summary.write(redactor.redact(step_summary(report)))
+    if json_output:
+        emit_json(json.loads(redactor.redact(json.dumps(report_document(report)))))
+
+
+def render_report(console: Console, report: SmokeReport, redactor: Redactor) -> None:
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in ("", "check", "ms", "reason"):
+        table.add_column(column, justify="right" if column == "ms" else "left", overflow="fold")
+    for check in report.checks:
+        table.add_row(Text(_MARKS[check.status], style=_STYLES[check.status]), Text(check.id),
+                      str(round(check.seconds * 1000)), Text(redactor.redact(check.reason)))
+    console.print(table)
+    for check in report.checks:
+        curl = reproducer(check)
+        if curl and check.status is Status.FAIL:
+            console.print(f"\nReproduce {check.id}:\n{redactor.redact(curl)}", markup=False, highlight=False,
+                          soft_wrap=True)
+    if report.protocol_version:
+        console.print(f"\nprotocol {report.protocol_version} ({report.era}), "
+                      f"tools: {', '.join(report.tools) or 'none'}", markup=False)
+    console.print(report.summary_line(), markup=False)
