@@ -104,12 +104,15 @@ def _fallback(endpoint: EndpointSpec, field: FieldSpec) -> str | None:
 
 
 def _input_line(endpoint: EndpointSpec, field: FieldSpec) -> str:
+    # An input with a fallback is declared nullable: Xano hands a left-out optional text input over as "" unless
+    # it is nullable, and `|first_notnull:` does not fall back on "", so a PUT without `status` would blank it.
     if endpoint.operation == "update":
         # Every change is optional and has no default: what is left out keeps its stored value.
-        return _declaration(field, optional=True, default=None)
+        return _declaration(field, optional=True, default=None, nullable=True)
     has_fallback = _fallback(endpoint, field) is not None
     default = None if has_fallback else field.default
-    return _declaration(field, optional=has_fallback or not field.required, default=default)
+    return _declaration(field, optional=has_fallback or not field.required, default=default,
+                        nullable=True if has_fallback else None)
 
 
 def _data_object(endpoint: EndpointSpec, table: TableSpec) -> list[str]:

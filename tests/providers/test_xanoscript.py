@@ -38,6 +38,23 @@ ACCEPTED_TYPES = {
     "geo_polygon", "geo_multipolygon", "file", "enum", "object", "dblink",
 }
 STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+# Where we deliberately part from the reference: an input with a fallback (`|first_notnull:`) is declared nullable,
+# because Xano hands a left-out optional text input over as "" unless it is nullable, and "" is not null: with
+# the reference's `text status?`, a PUT that sends only last_active would blank the session's status.
+DEVIATIONS = {
+    "api_mcp_sessions_session_id_put.xs": [("text status?", "text? status?"),
+                                           ("timestamp last_active?", "timestamp? last_active?")],
+    "api_usage_logs_post.xs": [("timestamp timestamp?", "timestamp? timestamp?"),
+                               ("text ip_address?", "text? ip_address?")],
+}
+
+
+def reference_text(name: str) -> str:
+    text = (REFERENCE / REFERENCE_NAMES[name]).read_text()
+    for old, new in DEVIATIONS.get(name, []):
+        assert old in text
+        text = text.replace(old, new)
+    return text
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +68,7 @@ def test_the_shipped_schemas_give_six_documents(documents: dict[str, str]) -> No
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_NAMES))
 def test_each_document_matches_the_reference_example_token_for_token(documents: dict[str, str], name: str) -> None:
-    reference = (REFERENCE / REFERENCE_NAMES[name]).read_text()
-    assert normalize(documents[name]) == normalize(reference)
+    assert normalize(documents[name]) == normalize(reference_text(name))
 
 
 def _declarations(document: str, block: str) -> list[str]:
@@ -66,7 +82,7 @@ def _declarations(document: str, block: str) -> list[str]:
 @pytest.mark.parametrize("name", sorted(REFERENCE_NAMES))
 def test_columns_inputs_and_statements_are_those_of_the_reference(documents: dict[str, str], name: str) -> None:
     """The same comparison, spelled out: what a reader of a failing diff needs to see."""
-    ours, reference = documents[name], (REFERENCE / REFERENCE_NAMES[name]).read_text()
+    ours, reference = documents[name], reference_text(name)
     block = "schema" if name.startswith("table_") else "input"
     assert _declarations(ours, block) == _declarations(reference, block)
     statements = re.compile(r"^\s*(db\.\w+ \w+|precondition .*\{|\w+\s*:.*|response = .*|\{type: .*)$", re.M)
@@ -185,7 +201,8 @@ def test_layout_changes_do_not_count_as_a_difference(documents: dict[str, str]) 
 @pytest.mark.parametrize(("before", "after"), [
     ('error = "Session not found"', 'error = "Session  not found"'),
     ("first_notnull:now", "first_notnull:$existing.last_active"),
-    ("text status? filters=trim", "text status?"),
+    ("text? status? filters=trim", "text? status?"),
+    ("text? status?", "text status?"),
 ])
 def test_any_token_change_counts_as_a_difference(documents: dict[str, str], before: str, after: str) -> None:
     ours = documents["api_mcp_sessions_session_id_put.xs"]
