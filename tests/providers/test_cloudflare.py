@@ -30,6 +30,7 @@ from mcpdeploy.sandbox.cloudflare import ACCOUNT_TOKEN
 from mcpdeploy.sandbox.core import Fault, Sandbox, SandboxRequest
 from mcpdeploy.sandbox.transport import SandboxTransport
 from tests.support.openapi_requests import OpenApiRequestValidator, RecordedRequest, RecordingTransport
+from tests.support.trace_requests import requests_from_trace
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "cloudflare"
 BASE = "http://sandbox.test/client/v4"
@@ -91,6 +92,19 @@ def test_a_whole_session_sends_only_requests_the_reference_documents(
 
     assert validator.assert_valid(harness.recorder.requests) >= 15
     assert {r.method for r in harness.recorder.requests} == {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+def test_the_requests_in_a_trace_file_validate_too(harness: Harness, validator: OpenApiRequestValidator) -> None:
+    queue, _ = harness.client.ensure_queue("usage-queue")
+    harness.deploy()
+    harness.client.ensure_consumer(queue.queue_id, WORKER, 100, 30_000)
+    harness.client.put_secrets_bulk(WORKER, {"SERVICE_CREDENTIALS": '{"k":"v"}'})
+    harness.options.trace.close()  # type: ignore[union-attr]
+
+    traced = requests_from_trace(harness.trace_path, url_contains="/client/v4/")
+
+    assert [r.method for r in traced] == [r.method for r in harness.recorder.requests]
+    assert validator.assert_valid(traced) == len(harness.recorder.requests)
 
 
 def test_success_false_on_http_200_is_an_error_with_code_and_hint() -> None:
