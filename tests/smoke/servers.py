@@ -142,6 +142,34 @@ def canned(status: int, body: str, content_type: str, headers: list[tuple[bytes,
     return app
 
 
+async def lingering_sse(scope: Scope, receive: Receive, send: Send) -> None:
+    """A hand-written server whose tools/list stream stays open after the response, as servers that reuse the
+    stream for later notifications do: a client that waits for the stream to end would hang."""
+    if scope["type"] == "lifespan":
+        await canned(200, "", "text/plain")(scope, receive, send)
+        return
+    body, _ = await read_body(receive)
+    message = json.loads(body or b"{}")
+    if scope["method"] != "POST" or "text/event-stream" not in _header(scope, b"accept"):
+        await send_answer(send, 406 if scope["method"] == "POST" else 405, b"", "text/plain")
+    elif message.get("method") == "initialize":
+        result = {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}},
+                  "serverInfo": {"name": "lingering", "version": "0"}}
+        await send_answer(send, 200, json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": result}).encode(),
+                          "application/json")
+    elif "id" not in message:
+        await send_answer(send, 202, b"", "text/plain")
+    else:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        tools = {"jsonrpc": "2.0", "id": message["id"], "result": {"tools": [{"name": "lingering"}]}}
+        for chunk in (b"id: 0\ndata:\n\n", b": keep-alive\n\n",
+                      b'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{}}\n\n',
+                      b"event: message\ndata: " + json.dumps(tools).encode() + b"\n\n"):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await asyncio.sleep(3.0)
+        await send({"type": "http.response.body", "body": b""})
+
+
 def sdk_server(*, with_tools: bool = True) -> MCPServer[Any]:
     server: MCPServer[Any] = MCPServer("smoke-fixture", version="1.2.3", log_level="WARNING")
     if with_tools:
@@ -172,6 +200,7 @@ def build_apps() -> dict[str, Asgi]:
         "empty_tools": BearerAuth(sdk_server(with_tools=False).streamable_http_app()),
         "slow_tools_list": BearerAuth(SlowMethod(sdk_server().streamable_http_app(), "tools/list", 3.0)),
         "hanging": SlowMethod(canned(200, "{}", "application/json"), None, 3.0),
+        "sse_lingering": BearerAuth(lingering_sse),
         "public": sdk_server().streamable_http_app(),
         "error_500": canned(500, "Internal Server Error", "text/plain", echo_authorization=True),
         "html_page": canned(200, PLACEHOLDER_HTML, "text/html; charset=utf-8"),

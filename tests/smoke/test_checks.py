@@ -131,6 +131,13 @@ def test_a_tools_list_slower_than_the_timeout_fails_that_check_only(servers: dic
     assert "no answer within 0.3s" in reason(report, "mcp.tools_list")
 
 
+def test_an_sse_stream_left_open_is_read_only_until_our_response(servers: dict[str, RunningServer]) -> None:
+    report = smoke(servers["sse_lingering"], timeout=1.0)
+    assert statuses(report)["mcp.tools_list"] == "pass"
+    assert report.tools == ["lingering"]
+    assert (report.protocol_version, report.session) == ("2025-06-18", False)
+
+
 def test_an_endpoint_that_never_answers_is_unreachable_and_the_rest_is_skipped(
         servers: dict[str, RunningServer]) -> None:
     report = smoke(servers["hanging"], timeout=0.3)
