@@ -32,29 +32,42 @@ _MARKS = {Status.PASS: "ok", Status.FAIL: "FAIL", Status.WARN: "warn", Status.SK
 _STYLES = {Status.PASS: "green", Status.FAIL: "bold red", Status.WARN: "yellow", Status.SKIP: "dim"}
 
 
+URL = typer.Option(None, "--url", metavar="URL",
+                   help="The Worker's MCP endpoint, e.g. https://x.workers.dev/mcp. [env var: MCP_URL]")
+XANO_AUTH_URL = typer.Option(None, "--xano-url", metavar="URL", help="Base of the Xano API group serving auth/me, "
+                             "e.g. https://host/api:abc. [env var: XANO_AUTH_URL]")
+API_KEY_FILE = typer.Option(None, "--api-key-file", metavar="FILE", dir_okay=False,
+                            help="Read the MCP API key from FILE. Otherwise from the MCP_API_KEY environment variable.")
+JUNIT = typer.Option(None, "--junit-xml", metavar="FILE", dir_okay=False, help="Also write a JUnit XML report.")
+EXPECT_TOOL = typer.Option([], "--expect-tool", metavar="NAME", help="Fail unless tools/list has NAME (repeatable).")
+MIN_TOOLS = typer.Option(None, "--min-tools", metavar="N", min=0, help="Fail with fewer tools than N.")
+CALL_TOOL = typer.Option(None, "--call-tool", metavar="NAME", help="Also call tool NAME; fail on an error.")
+TOOL_ARGS = typer.Option(None, "--tool-args", metavar="JSON", help="JSON object of arguments for --call-tool.")
+TIMEOUT = typer.Option(DEFAULT_TIMEOUT, "--timeout", metavar="SECONDS", min=0.001,
+                       help="Seconds each request may take.")
+WAIT_FOR = typer.Option(0.0, "--wait-for", metavar="SECONDS", min=0.0, help="Keep retrying the first request for up "
+                        "to SECONDS while the endpoint does not answer (a cold start after a deploy).")
+ERA = typer.Option("auto", "--protocol-era", metavar="ERA",
+                   help="auto (legacy handshake, 2026-07-28 when the server asks for it), legacy, or modern.")
+
+
 @app.command("smoke-test")
 def smoke_test_command(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,
     sandbox: bool = SANDBOX,
-    url: str | None = typer.Option(None, "--url", help="The Worker's MCP endpoint, e.g. https://x.workers.dev/mcp. "
-                                   "[env var: MCP_URL]"),
-    xano_url: str | None = typer.Option(None, "--xano-url", help="Base of the Xano API group serving auth/me, "
-                                        "e.g. https://host/api:abc. [env var: XANO_AUTH_URL]"),
-    api_key_file: Path | None = typer.Option(None, "--api-key-file", dir_okay=False, help="Read the MCP API key "
-                                             "from FILE. Otherwise from the MCP_API_KEY environment variable."),
+    url: str | None = URL,
+    xano_url: str | None = XANO_AUTH_URL,
+    api_key_file: Path | None = API_KEY_FILE,
     json_output: bool = JSON,
-    junit: Path | None = typer.Option(None, "--junit-xml", dir_okay=False, help="Also write a JUnit XML report."),
-    expect_tool: list[str] = typer.Option([], "--expect-tool", help="Fail unless tools/list has NAME "
-                                          "(repeatable)."),
-    min_tools: int | None = typer.Option(None, "--min-tools", min=0, help="Fail with fewer tools than N."),
-    call_tool: str | None = typer.Option(None, "--call-tool", help="Also call tool NAME; fail on an error."),
-    tool_args: str | None = typer.Option(None, "--tool-args", help="JSON object of arguments for --call-tool."),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.001, help="Seconds each request may take."),
-    wait_for: float = typer.Option(0.0, "--wait-for", min=0.0, help="Keep retrying the first request for up to "
-                                   "SECONDS while the endpoint does not answer (a cold start after a deploy)."),
-    era: str = typer.Option("auto", "--protocol-era", help="auto (legacy handshake, 2026-07-28 when the server "
-                            "asks for it), legacy, or modern."),
+    junit: Path | None = JUNIT,
+    expect_tool: list[str] = EXPECT_TOOL,
+    min_tools: int | None = MIN_TOOLS,
+    call_tool: str | None = CALL_TOOL,
+    tool_args: str | None = TOOL_ARGS,
+    timeout: float = TIMEOUT,
+    wait_for: float = WAIT_FOR,
+    era: str = ERA,
     trace: Path | None = TRACE,
 ) -> int:
     """Run the deployment checks: Xano auth/me, MCP auth refusals, handshake, tools/list, an optional tools/call.
