@@ -47,11 +47,12 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcpdeploy.config import STATE_DIR, EnvVars
 from mcpdeploy.errors import InputFileError, McpdeployError, UsageError
 from mcpdeploy.exit_codes import ExitCode
+from mcpdeploy.tomlread import line_of_key, tomllib
 
 VERSION = "v1"
 LEGACY_PREFIX = "encrypted:"
@@ -384,3 +385,51 @@ def fingerprint(fingerprint_key: bytes, value: str) -> str:
     """A keyed HMAC-SHA256 of `value`: tells "changed since the last push" without storing the value, and
     without letting someone who reads the journal test guesses unless they also hold the key."""
     return "hmac-sha256:" + hmac.new(fingerprint_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# ------------------------------------------------------------------------------------- plaintext input
+
+
+def parse_plaintext_credentials(text: str, path: Path) -> dict[str, ServiceCredential]:
+    """Plaintext credentials, JSON or TOML: {"<service>": {"auth_type": "...", "credentials": {...}}, ...}.
+
+    Errors name the file, the line (TOML) and the problem, never a value: the values are secrets.
+    """
+    if path.suffix == ".json" or (path.suffix != ".toml" and text.lstrip().startswith("{")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+        toml_text = ""
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None)
+            raise InputFileError(path, "invalid TOML (expected JSON or TOML credentials)", line=line) from exc
+        toml_text = text
+    if not isinstance(data, dict) or not data:
+        raise InputFileError(path, 'expected {"<service>": {"auth_type": "...", "credentials": {...}}, ...}')
+    services: dict[str, ServiceCredential] = {}
+    for name, entry in data.items():
+        try:
+            services[name] = ServiceCredential.model_validate(entry)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or name}: {e['msg']}" for e in exc.errors())
+            line = line_of_key(toml_text, name) if toml_text else None
+            raise InputFileError(path, f"service {name!r}: {problems}", line=line) from None
+    return services
+
+
+def read_plaintext_credentials(path: Path) -> dict[str, ServiceCredential]:
+    """`parse_plaintext_credentials` of a file (the `[secrets] credentials_file` provision reads)."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError as exc:
+        raise UsageError(f"the credentials file {path} does not exist",
+                         hint="Set [secrets] credentials_file or MCPDEPLOY_SERVICE_CREDENTIALS_FILE to a file "
+                              "outside the repository.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(path, "cannot read it as UTF-8 text") from exc
+    return parse_plaintext_credentials(text, path)
+

@@ -14,6 +14,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+__all__ = ["line_of_key", "read_toml", "tomllib"]
+
 _LINE = re.compile(r"line (\d+)")
 
 

@@ -11,14 +11,12 @@ import os
 import sys
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    pass
 from pathlib import Path
-from typing import Any
 
 import typer
-from pydantic import ValidationError
 
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import JSON, PROJECT_DIR
@@ -29,14 +27,13 @@ from mcpdeploy.files.devvars import dev_vars_path, parse_dev_vars
 from mcpdeploy.redaction import MASK
 from mcpdeploy.secrets import (
     SERVICE_CREDENTIALS_VAR,
-    ServiceCredential,
     build_service_credentials,
     create_key_file,
     decrypt_service_credentials,
     key_id,
     load_key,
+    parse_plaintext_credentials,
 )
-from mcpdeploy.tomlread import line_of_key
 
 secrets_app = typer.Typer(
     help="Encrypted SERVICE_CREDENTIALS: make the key, encrypt credentials, look inside (masked).",
@@ -103,39 +100,6 @@ def keygen(
         console.print(f"note: {EnvVars.CREDENTIALS_KEY} is set and wins over this file.", markup=False)
 
 
-def _parse_plaintext(text: str, path: Path) -> tuple[dict[str, Any], str]:
-    """The credentials document (JSON or TOML) and, for TOML, its text for pointing at lines."""
-    if path.suffix == ".json" or (path.suffix != ".toml" and text.lstrip().startswith("{")):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
-        toml_text = ""
-    else:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
-            raise InputFileError(path, "invalid TOML (expected JSON or TOML credentials)", line=line) from exc
-        toml_text = text
-    if not isinstance(data, dict) or not data:
-        raise InputFileError(path, 'expected {"<service>": {"auth_type": "...", "credentials": {...}}, ...}')
-    return data, toml_text
-
-
-def _services(data: dict[str, Any], path: Path, toml_text: str) -> dict[str, ServiceCredential]:
-    services: dict[str, ServiceCredential] = {}
-    for name, entry in data.items():
-        try:
-            services[name] = ServiceCredential.model_validate(entry)
-        except ValidationError as exc:
-            # Only locations and kinds of problems: the input values are secrets.
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or name}: {e['msg']}" for e in exc.errors())
-            line = line_of_key(toml_text, name) if toml_text else None
-            raise InputFileError(path, f"service {name!r}: {problems}", line=line) from None
-    return services
-
-
 @secrets_app.command("encrypt")
 def encrypt(
     source: str = typer.Option(..., "--in", help="Plaintext credentials (JSON or TOML) from FILE, or - for stdin."),
@@ -152,8 +116,7 @@ def encrypt(
     if bind_env and env is None:
         raise UsageError("--bind-env needs --env NAME")
     text, path = _read_input(source)
-    data, toml_text = _parse_plaintext(text, path)
-    services = _services(data, path, toml_text)
+    services = parse_plaintext_credentials(text, path)
     key = _require_key(project_dir.resolve(), env)
     document = build_service_credentials(key, services, environment=env if bind_env else None)
     sys.stdout.write(document + "\n")

@@ -130,6 +130,33 @@ def read_queue_consumer_settings(project_dir: Path, env: str | None, queue: str)
     `max_batch_timeout` is in seconds, as in wrangler's config; the Queues API wants `max_wait_time_ms`
     (multiply by 1000). Keys the user did not write are absent.
     """
+    data = _config_data(project_dir)
+    if data is None:
+        return None
+    section = _section_data(data, env)
+    consumers = (section.get("queues") or {}).get("consumers") if isinstance(section.get("queues"), dict) else None
+    for entry in consumers or []:
+        if isinstance(entry, dict) and entry.get("queue") == queue:
+            return dict(entry)
+    return None
+
+
+def read_worker_name(project_dir: Path, env: str | None) -> str | None:
+    """The Worker's script name as wrangler derives it: the environment's own `name`, else `<name>-<env>`."""
+    data = _config_data(project_dir)
+    if data is None:
+        return None
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    if env is None:
+        return name
+    section = _section_data(data, env)
+    if isinstance(section.get("name"), str) and section is not data:
+        return str(section["name"])
+    return f"{name}-{env}" if name else None
+
+
+def _config_data(project_dir: Path) -> dict[str, Any] | None:
+    """The plain data of the config file wrangler reads (None when there is none)."""
     path = find_wrangler_config(project_dir)
     if path is None:
         return None
@@ -137,12 +164,7 @@ def read_queue_consumer_settings(project_dir: Path, env: str | None, queue: str)
     assert before is not None
     text = _decode(path, before)
     data: Any = _parse_toml(path, text).unwrap() if path.suffix == ".toml" else jsonc.parse(text, path).value
-    section = _section_data(data, env)
-    consumers = (section.get("queues") or {}).get("consumers") if isinstance(section.get("queues"), dict) else None
-    for entry in consumers or []:
-        if isinstance(entry, dict) and entry.get("queue") == queue:
-            return dict(entry)
-    return None
+    return data if isinstance(data, dict) else None
 
 
 def starter_wrangler_toml(name: str | None) -> str:
