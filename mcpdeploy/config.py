@@ -37,6 +37,7 @@ class EnvVars:
     CLOUDFLARE_ACCOUNT_ID = "CLOUDFLARE_ACCOUNT_ID"
     CREDENTIALS_KEY = "MCPDEPLOY_CREDENTIALS_KEY"  # base64 AES-256 key for SERVICE_CREDENTIALS; wins over the key file
     WORKER_NAME = "MCPDEPLOY_WORKER_NAME"
+    SERVICE_CREDENTIALS_FILE = "MCPDEPLOY_SERVICE_CREDENTIALS_FILE"
     QUEUE_NAME = "MCPDEPLOY_QUEUE_NAME"
     MCP_URL = "MCP_URL"
     MCP_API_KEY = "MCP_API_KEY"
@@ -62,8 +63,15 @@ class CloudflareSettings(_Section):
     account_id: str | None = None
     worker_name: str | None = None
     queue: str = "usage-queue"
+    binding: str = "USAGE_QUEUE"  # the Worker's producer binding for the queue
+    max_batch_size: int = 100  # the queue consumer's settings, written to wrangler.toml and to the API
+    max_batch_timeout: int = 30  # seconds
     api_token_file: str | None = None
     api_token: SecretStr | None = None
+
+
+class SecretsSettings(_Section):
+    credentials_file: str | None = None  # plaintext service credentials (see `mcpdeploy secrets encrypt`)
 
 
 class SmokeSettings(_Section):
@@ -78,11 +86,16 @@ class Settings(_Section):
     schemas: str | None = None  # a folder, relative to the project
     xano: XanoSettings = XanoSettings()
     cloudflare: CloudflareSettings = CloudflareSettings()
+    secrets: SecretsSettings = SecretsSettings()
     smoke: SmokeSettings = SmokeSettings()
 
     @property
     def state_dir(self) -> Path:
         return self.project_dir / STATE_DIR
+
+    @property
+    def cloudflare_configured(self) -> bool:
+        return self.cloudflare.api_token is not None and bool(self.cloudflare.account_id)
 
     def require_xano(self) -> tuple[str, int, str]:
         """The instance URL, workspace id and token, or a usage error saying how to set each missing one."""
@@ -115,6 +128,7 @@ _ENV_MAP: dict[tuple[str, str], str] = {
     ("cloudflare", "worker_name"): EnvVars.WORKER_NAME,
     ("cloudflare", "queue"): EnvVars.QUEUE_NAME,
     ("cloudflare", "api_token_file"): EnvVars.CLOUDFLARE_API_TOKEN_FILE,
+    ("secrets", "credentials_file"): EnvVars.SERVICE_CREDENTIALS_FILE,
     ("smoke", "mcp_url"): EnvVars.MCP_URL,
     ("smoke", "xano_auth_url"): EnvVars.XANO_AUTH_URL,
 }

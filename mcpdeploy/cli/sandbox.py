@@ -21,17 +21,20 @@ app.add_typer(sandbox_app, name="sandbox")
 def serve(
     project_dir: Path = PROJECT_DIR,
     host: str = typer.Option("127.0.0.1", help="Address to listen on (keep it loopback)."),
-    port: int = typer.Option(8787, help="Port to listen on (0 picks a free one)."),
+    port: int | None = typer.Option(
+        None, help="Port to listen on (default: the project's sandbox port, kept between runs)."
+    ),
 ) -> None:
     """Serve the project's sandbox until Ctrl-C. Commands run with --sandbox meanwhile use this server."""
     from mcpdeploy.sandbox.core import Sandbox
     from mcpdeploy.sandbox.server import SandboxServer
-    from mcpdeploy.sandbox.session import record_served, sandbox_dir
+    from mcpdeploy.sandbox.session import project_port, record_served, sandbox_dir
 
     console = make_console()
     with command_settings(project_dir, None, sandbox=False) as settings:
         state = sandbox_dir(settings)
-        server = SandboxServer(Sandbox(state), host=host, port=port, log=lambda line: console.print(line, markup=False))
+        server = SandboxServer(Sandbox(state), host=host, port=project_port(settings) if port is None else port,
+                               log=lambda line: console.print(line, markup=False))
         info = record_served(settings, server.url)
         url = server.url
         console.print(f"Sandbox serving on {url} (state in {state})", markup=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,13 +58,39 @@ def running_server_url(settings: Settings) -> str | None:
     return None
 
 
+PORT_FILE = "port"
+
+
+def project_port(settings: Settings) -> int:
+    """The loopback port this project's sandbox uses, chosen once and kept, so its URLs (which provision writes
+    into SERVICE_CREDENTIALS) stay the same from one run to the next."""
+    path = sandbox_dir(settings) / PORT_FILE
+    with contextlib.suppress(OSError, ValueError):
+        return int(path.read_text("ascii").strip())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{port}\n", "ascii")
+    return port
+
+
+def start_server(settings: Settings, port: int | None = None) -> SandboxServer:
+    """A server for the project's sandbox on its own port; on an ephemeral one if that port is taken."""
+    sandbox = Sandbox(sandbox_dir(settings))
+    try:
+        return SandboxServer(sandbox, port=project_port(settings) if port is None else port)
+    except OSError:
+        return SandboxServer(sandbox, port=0)
+
+
 @contextlib.contextmanager
 def sandbox_settings(settings: Settings) -> Iterator[Settings]:
     url = running_server_url(settings)
     if url is not None:
         yield point_at_sandbox(settings, url)
         return
-    with SandboxServer(Sandbox(sandbox_dir(settings))) as server:
+    with start_server(settings) as server:
         yield point_at_sandbox(settings, server.url)
 
 

@@ -111,7 +111,16 @@ class OpenApiRequestValidator:
             for media in (item.get(method) or {}).get("requestBody", {}).get("content", {})
             if media.endswith("+json")
         }
-        config = Config(extra_media_type_deserializers={media: _json_bytes for media in json_like})
+        text_like = {
+            media
+            for item in spec.get("paths", {}).values()
+            for method in _METHODS
+            for media in (item.get(method) or {}).get("requestBody", {}).get("content", {})
+            if media.startswith("text/")
+        }
+        # openapi-core hands unknown media types over as bytes; a `text/*` body (Xano's text/x-xanoscript) is a string.
+        deserializers = {media: _json_bytes for media in json_like} | {media: _text for media in text_like}
+        config = Config(extra_media_type_deserializers=deserializers)
         document = _Document(name, spec, OpenAPI.from_dict(unchecked, config=config))
         for server in spec.get("servers") or [{"url": "/"}]:
             parts = urlsplit(server["url"])
@@ -187,6 +196,10 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
             target = target[key]
         schema, seen = target, seen + 1
     return dict(schema)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 def _json_bytes(value: bytes | str) -> Any:

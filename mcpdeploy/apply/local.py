@@ -1,0 +1,61 @@
+"""Carry out local file edits (with a backup of each previous file) and the Worker secrets push."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mcpdeploy import secrets
+from mcpdeploy.apply import AppliedChange, Progress
+from mcpdeploy.config import Settings
+from mcpdeploy.errors import InputFileError, McpdeployError
+from mcpdeploy.files.edits import apply_edit, read_current
+from mcpdeploy.plan.local_files import XANO_URL_OUTPUT, FileRecipe
+from mcpdeploy.plan.models import Change
+from mcpdeploy.plan.service_credentials import CredentialsResolver
+from mcpdeploy.plan.worker_secrets import write_record
+from mcpdeploy.providers.cloudflare import CloudflareClient
+
+
+class FileExecutor:
+    def __init__(self, settings: Settings, recipes: dict[str, FileRecipe], backup_dir: Path) -> None:
+        self.settings = settings
+        self.recipes = recipes
+        self.backup_dir = backup_dir
+
+    def execute(self, changes: Sequence[Change], record: Progress, outputs: dict[str, Any]) -> None:
+        for change in changes:
+            recipe = self.recipes[change.params["file"]]
+            try:
+                edit = recipe.build(outputs)
+                current, _ = read_current(edit.path)
+                if current != recipe.planned_before:
+                    raise InputFileError(edit.path, "changed since the plan was made; nothing was written to it",
+                                         hint="Run provision again to plan from its new content.")
+                backup = apply_edit(edit, self.backup_dir)
+            except McpdeployError as exc:
+                record(AppliedChange(change, "failed", error=exc.message))
+                raise
+            record(AppliedChange(change, "done", {"path": str(edit.path),
+                                                  "backup": str(backup) if backup else None}))
+
+
+class SecretsExecutor:
+    def __init__(self, client: CloudflareClient, settings: Settings, resolver: CredentialsResolver) -> None:
+        self.client = client
+        self.settings = settings
+        self.resolver = resolver
+
+    def execute(self, changes: Sequence[Change], record: Progress, outputs: dict[str, Any]) -> None:
+        for change in changes:
+            script = change.params["script"]
+            try:
+                key, value = self.resolver.resolve(outputs.get(XANO_URL_OUTPUT))
+                values = {secrets.SERVICE_CREDENTIALS_VAR: value, secrets.KEY_VAR: key}
+                self.client.put_secrets_bulk(script, values)
+                write_record(self.settings, script, values, key)
+            except McpdeployError as exc:
+                record(AppliedChange(change, "failed", error=exc.message))
+                raise
+            record(AppliedChange(change, "done", {"script": script, "names": sorted(values)}))

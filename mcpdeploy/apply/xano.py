@@ -1,0 +1,103 @@
+"""Carry out Xano changes through the Metadata API, in dependency order: tables, their fields and indexes,
+then the API group, then its endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mcpdeploy.apply import AppliedChange, Progress
+from mcpdeploy.errors import McpdeployError
+from mcpdeploy.plan.models import Change
+from mcpdeploy.providers.xano import XanoClient
+
+KIND_ORDER = (
+    "create_table",
+    "add_field", "update_field", "change_field_type", "remove_field",
+    "add_index",
+    "create_api_group",
+    "create_endpoint", "update_endpoint", "remove_endpoint",
+)
+FIELD_KINDS = frozenset({"add_field", "update_field", "change_field_type", "remove_field"})
+GROUP_DESCRIPTION = "MCP sessions and usage logs, managed by mcpdeploy"
+
+
+class XanoExecutor:
+    def __init__(self, client: XanoClient) -> None:
+        self.client = client
+
+    def execute(self, changes: Sequence[Change], record: Progress, outputs: dict[str, Any]) -> None:
+        ordered = sorted(changes, key=lambda c: KIND_ORDER.index(c.kind))
+        field_changes_done: set[int] = set()
+        for change in ordered:
+            try:
+                if change.kind in FIELD_KINDS:
+                    table_id = int(change.params["table_id"])
+                    if table_id in field_changes_done:
+                        continue
+                    batch = [c for c in ordered if c.kind in FIELD_KINDS and c.params["table_id"] == table_id]
+                    self._apply_field_changes(table_id, batch)
+                    field_changes_done.add(table_id)
+                    for done in batch:
+                        record(AppliedChange(done, "done", {"table_id": table_id}))
+                    continue
+                ids = self._apply_one(change, outputs)
+            except McpdeployError as exc:
+                record(AppliedChange(change, "failed", error=exc.message))
+                raise
+            record(AppliedChange(change, "done", ids))
+
+    def _apply_one(self, change: Change, outputs: dict[str, Any]) -> dict[str, Any]:
+        p = change.params
+        if change.kind == "create_table":
+            table = self.client.create_table(p["document"])
+            return {"table_id": table.get("id")}
+        if change.kind == "add_index":
+            index = p["index"]
+            kind = "unique" if index["type"] in ("unique", "btree|unique") else index["type"]
+            created = self.client.add_index(int(p["table_id"]), kind, index["fields"])
+            return {"table_id": p["table_id"], "index_id": created.get("id")}
+        if change.kind == "create_api_group":
+            group = self.client.create_api_group(p["name"], GROUP_DESCRIPTION)
+            outputs["api_group"] = {"id": group.get("id"), "canonical": group.get("canonical"), "name": p["name"]}
+            if group.get("canonical"):
+                # Later steps (.dev.vars, Worker secrets) need the group's URL in this same run.
+                outputs["xano_api_group_canonical"] = group["canonical"]
+                outputs["xano_api_base_url"] = self.client.runtime_base_url(str(group["canonical"]))
+            return {"apigroup_id": group.get("id"), "canonical": group.get("canonical")}
+        group_id = self._group_id(p, outputs)
+        if change.kind == "create_endpoint":
+            api = self.client.create_api(group_id, p["document"])
+            return {"apigroup_id": group_id, "api_id": api.get("id")}
+        if change.kind == "update_endpoint":
+            self.client.update_api(group_id, int(p["api_id"]), p["document"])
+            return {"apigroup_id": group_id, "api_id": p["api_id"]}
+        if change.kind == "remove_endpoint":
+            self.client.delete_api(group_id, int(p["api_id"]))
+            return {"apigroup_id": group_id, "api_id": p["api_id"]}
+        raise McpdeployError(f"unknown Xano change kind {change.kind!r}")
+
+    def _group_id(self, params: dict[str, Any], outputs: dict[str, Any]) -> int:
+        if params.get("group_id") is not None:
+            return int(params["group_id"])
+        group = outputs.get("api_group")
+        if not group or group.get("id") is None:
+            raise McpdeployError(f"api group {params['group']} was neither found nor created")
+        return int(group["id"])
+
+    def _apply_field_changes(self, table_id: int, batch: list[Change]) -> None:
+        """One schema PUT per table, built on a fresh read so a column added since the plan is kept."""
+        schema = self.client.get_schema(table_id)
+        by_name = {f.get("name"): dict(f) for f in schema}
+        order = [f.get("name") for f in schema]
+        for change in batch:
+            if change.kind == "remove_field":
+                by_name.pop(change.params["name"], None)
+                continue
+            wanted = change.params["field"]
+            if wanted["name"] in by_name:
+                by_name[wanted["name"]].update(wanted)
+            else:
+                by_name[wanted["name"]] = dict(wanted)
+                order.append(wanted["name"])
+        self.client.put_schema(table_id, [by_name[n] for n in order if n in by_name])

@@ -1,0 +1,120 @@
+"""`mcpdeploy plan` and `mcpdeploy provision`: the same pipeline, the second one applies it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mcpdeploy.cli.app import app
+from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, YES, command_settings, confirm, http_options
+from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.errors import DestructiveChangeBlocked
+from mcpdeploy.exit_codes import ExitCode
+from mcpdeploy.plan.render import render_applied, render_plan
+
+XANO_URL = typer.Option(None, "--xano-instance-url", help="Xano instance URL. [env var: XANO_INSTANCE_URL]")
+WORKSPACE = typer.Option(None, "--xano-workspace-id", help="Xano workspace id. [env var: XANO_WORKSPACE_ID]")
+BRANCH = typer.Option(None, "--xano-branch", help="Xano branch label; empty means live. [env var: XANO_BRANCH]")
+
+
+def _flags(xano_url: str | None, workspace: int | None, branch: str | None) -> dict[str, Any]:
+    return {"xano.instance_url": xano_url, "xano.workspace_id": workspace, "xano.branch": branch}
+
+
+@app.command("plan")
+def plan_command(
+    project_dir: Path = PROJECT_DIR,
+    env: str | None = ENV,
+    sandbox: bool = SANDBOX,
+    json_output: bool = JSON,
+    trace: Path | None = TRACE,
+    detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode", help="Exit 2 when the plan has changes."),
+    xano_url: str | None = XANO_URL,
+    workspace: int | None = WORKSPACE,
+    branch: str | None = BRANCH,
+) -> int:
+    """Show what provision would change. Reads only; writes nothing anywhere."""
+    from mcpdeploy.pipeline import open_pipeline
+
+    console = make_console()
+    started = time.monotonic()
+    with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
+            http_options(trace, settings) as options:
+        pipeline = open_pipeline(settings, options)
+        try:
+            plan = pipeline.plan()
+        finally:
+            pipeline.close()
+    render_plan(console, plan)
+    if json_output:
+        emit_json({"command": "plan", **plan.to_json(), "outputs": pipeline.outputs,
+                   "http": dict(options.counts), "seconds": round(time.monotonic() - started, 3)})
+    if detailed_exitcode and plan.has_changes:
+        return int(ExitCode.CHANGES_PRESENT)
+    return int(ExitCode.OK)
+
+
+@app.command("provision")
+def provision_command(
+    project_dir: Path = PROJECT_DIR,
+    env: str | None = ENV,
+    sandbox: bool = SANDBOX,
+    json_output: bool = JSON,
+    trace: Path | None = TRACE,
+    yes: bool = YES,
+    allow_destructive: bool = typer.Option(
+        False, "--allow-destructive", help="Apply changes that delete or retype fields or remove endpoints."
+    ),
+    xano_url: str | None = XANO_URL,
+    workspace: int | None = WORKSPACE,
+    branch: str | None = BRANCH,
+) -> int:
+    """Plan, confirm, and apply: create what the schemas declare and is missing, update what differs."""
+    from mcpdeploy.pipeline import open_pipeline
+
+    console = make_console()
+    started = time.monotonic()
+    with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
+            http_options(trace, settings) as options:
+        pipeline = open_pipeline(settings, options)
+        try:
+            plan = pipeline.plan()
+            render_plan(console, plan)
+            report: dict[str, Any] = {"command": "provision", **plan.to_json()}
+            if not plan.has_changes:
+                console.print(f"No changes: nothing was written ({options.counts['requests']} reads).")
+                if json_output:
+                    emit_json(report | {"applied": [], "changed": False, "outputs": pipeline.outputs,
+                                        "http": dict(options.counts),
+                                        "seconds": round(time.monotonic() - started, 3)})
+                return int(ExitCode.OK)
+            blocked = plan.destructive_changes
+            if blocked and not allow_destructive:
+                raise DestructiveChangeBlocked(
+                    f"the plan holds {len(blocked)} destructive change(s): "
+                    + "; ".join(c.resource for c in blocked),
+                    hint="Nothing was changed. Review the plan, then run again with --allow-destructive.",
+                )
+            confirm("Apply these changes?", yes=yes)
+            console.print("Applying:")
+            result = pipeline.apply(plan, progress=lambda done: render_applied(console, done))
+        finally:
+            pipeline.close()
+    seconds = round(time.monotonic() - started, 3)
+    if result.ok:
+        console.print(f"Applied {len(result.applied)} change(s) in {seconds:g}s "
+                      f"({options.counts['requests']} HTTP calls, {options.counts['writes']} writes).")
+        for key, value in result.outputs.items():
+            console.print(f"  {key}: {value}", markup=False)
+    if json_output:
+        emit_json(report | {"applied": [a.to_json() for a in result.applied], "changed": bool(result.applied),
+                            "ok": result.ok, "error": result.error.message if result.error else None,
+                            "outputs": result.outputs, "http": dict(options.counts), "seconds": seconds})
+    if result.error is not None:
+        result.error.hint = (result.error.hint or "") + " Run provision again: finished steps are kept and the " \
+            "rest is retried."
+        raise result.error
+    return int(ExitCode.OK)

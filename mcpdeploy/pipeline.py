@@ -1,0 +1,112 @@
+"""The one flow every mutating command shares: load the spec, read what exists, diff, and hand back the plan
+with the executors that can carry it out. The CLI layer only adds flags, prompts and rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcpdeploy.apply import ApplyResult, ChangeExecutor, Progress, apply_plan
+from mcpdeploy.apply.cloudflare import CloudflareExecutor
+from mcpdeploy.apply.local import FileExecutor, SecretsExecutor
+from mcpdeploy.apply.xano import XanoExecutor
+from mcpdeploy.config import Settings
+from mcpdeploy.files.wrangler import read_worker_name
+from mcpdeploy.plan.cloudflare import diff_cloudflare, read_cloudflare_state
+from mcpdeploy.plan.local_files import FileRecipe, plan_files
+from mcpdeploy.plan.models import Change, Plan
+from mcpdeploy.plan.service_credentials import CredentialsResolver, load_plaintext
+from mcpdeploy.plan.worker_secrets import plan_worker_secrets
+from mcpdeploy.plan.xano import XanoState, diff_xano, read_xano_state
+from mcpdeploy.providers.cloudflare import CloudflareClient
+from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
+from mcpdeploy.spec.models import Spec
+
+CLOUDFLARE_SKIPPED = ("Cloudflare is not configured (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID): the queue, "
+                      "its consumer and the Worker secrets are skipped; local files are still planned.")
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    spec: Spec
+    xano: XanoClient
+    cloudflare: CloudflareClient | None
+    resolver: CredentialsResolver
+    outputs: dict[str, Any] = field(default_factory=dict)
+    recipes: dict[str, FileRecipe] = field(default_factory=dict)
+
+    def plan(self) -> Plan:
+        group_name = self.settings.xano.api_group
+        state = read_xano_state(self.xano, self.spec, group_name)
+        self._record_group(state)
+        changes: list[Change] = diff_xano(self.spec, state, group_name)
+        notes: list[str] = []
+        worker_exists = False
+        if self.cloudflare is None:
+            notes.append(CLOUDFLARE_SKIPPED)
+        else:
+            cf_state = read_cloudflare_state(self.cloudflare, self.settings)
+            worker_exists = cf_state.worker_exists
+            cf_changes, cf_notes = diff_cloudflare(self.cloudflare, self.settings, cf_state)
+            changes += cf_changes
+            notes += cf_notes
+        file_changes, self.recipes = plan_files(self.settings, self.resolver, self.outputs)
+        changes += file_changes
+        if self.cloudflare is not None and worker_exists:
+            changes += plan_worker_secrets(self.cloudflare, self.settings, self.resolver, self.outputs)
+        return Plan(changes=tuple(changes), target=self.target(), notes=tuple(notes))
+
+    def target(self) -> dict[str, Any]:
+        x, cf = self.settings.xano, self.settings.cloudflare
+        target: dict[str, Any] = {
+            "environment": self.settings.env_name or "default",
+            "xano": {"instance_url": x.instance_url, "workspace_id": x.workspace_id, "branch": x.branch or "live",
+                     "api_group": x.api_group},
+        }
+        if self.cloudflare is not None:
+            target["cloudflare"] = {"account_id": cf.account_id, "queue": cf.queue, "worker": cf.worker_name}
+        return target
+
+    def apply(self, plan: Plan, progress: Progress | None = None) -> ApplyResult:
+        executors: dict[str, ChangeExecutor] = {
+            "xano": XanoExecutor(self.xano),
+            "file": FileExecutor(self.settings, self.recipes, self.settings.state_dir / "backups"),
+        }
+        if self.cloudflare is not None:
+            executors["cloudflare"] = CloudflareExecutor(self.cloudflare)
+            executors["secrets"] = SecretsExecutor(self.cloudflare, self.settings, self.resolver)
+        return apply_plan(plan, executors, progress, outputs=self.outputs)
+
+    def _record_group(self, state: XanoState) -> None:
+        if state.group is not None and state.group.get("canonical"):
+            self._set_group_outputs(str(state.group["canonical"]))
+
+    def _set_group_outputs(self, canonical: str) -> None:
+        self.outputs["xano_api_group_canonical"] = canonical
+        self.outputs["xano_api_base_url"] = self.xano.runtime_base_url(canonical)
+
+    def close(self) -> None:
+        self.xano.close()
+        if self.cloudflare is not None:
+            self.cloudflare.close()
+
+
+def open_pipeline(settings: Settings, options: HttpOptions) -> Pipeline:
+    """Load and check every local input first: a bad schema or file stops here, before any client exists."""
+    spec = load_spec(resolve_schema_dir(settings))
+    if settings.cloudflare.worker_name is None:
+        name = read_worker_name(settings.project_dir, settings.env_name)
+        if name is not None:
+            settings = settings.model_copy(update={"cloudflare": settings.cloudflare.model_copy(
+                update={"worker_name": name})})
+    resolver = CredentialsResolver(settings, load_plaintext(settings))
+    instance_url, workspace_id, token = settings.require_xano()
+    xano = XanoClient(instance_url, token, workspace_id, branch=settings.xano.branch, options=options)
+    cloudflare = None
+    cf = settings.cloudflare
+    if cf.api_token is not None and cf.account_id:
+        cloudflare = CloudflareClient(cf.api_base_url, cf.api_token.get_secret_value(), cf.account_id, options=options)
+    return Pipeline(settings=settings, spec=spec, xano=xano, cloudflare=cloudflare, resolver=resolver)

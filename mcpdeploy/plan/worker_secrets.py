@@ -1,0 +1,71 @@
+"""The deployed Worker's secrets: SERVICE_CREDENTIALS and its key, pushed in one bulk call (one new Worker
+version) and only when they changed since the last push. What was pushed is remembered as keyed fingerprints
+(`.mcpdeploy/pushed-secrets/<env>.json`), never as values, so a no-op provision makes no write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mcpdeploy import secrets
+from mcpdeploy.config import Settings
+from mcpdeploy.files.atomic import write_atomic
+from mcpdeploy.plan.models import Change
+from mcpdeploy.plan.service_credentials import CredentialsResolver
+from mcpdeploy.providers.cloudflare import CloudflareClient
+
+PROVIDER = "secrets"
+XANO_URL_OUTPUT = "xano_api_base_url"
+NAMES = (secrets.SERVICE_CREDENTIALS_VAR, secrets.KEY_VAR)
+
+
+def record_path(settings: Settings) -> Path:
+    return settings.state_dir / "pushed-secrets" / f"{settings.env_name or 'default'}.json"
+
+
+def read_record(settings: Settings) -> dict[str, Any]:
+    try:
+        data = json.loads(record_path(settings).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_record(settings: Settings, script: str, values: dict[str, str], key: str) -> None:
+    fp_key = secrets.derive_fingerprint_key(key)
+    record = {"script": script, "fingerprints": {n: secrets.fingerprint(fp_key, v) for n, v in values.items()}}
+    write_atomic(record_path(settings), json.dumps(record, indent=2, sort_keys=True) + "\n", mode=0o600)
+
+
+def plan_worker_secrets(client: CloudflareClient, settings: Settings, resolver: CredentialsResolver,
+                        outputs: dict[str, Any]) -> list[Change]:
+    script = str(settings.cloudflare.worker_name)
+    resource = f"worker secrets {script}"
+    params = {"script": script}
+    key = secrets.load_key(settings.project_dir, settings.env_name)
+    url = outputs.get(XANO_URL_OUTPUT)
+    if key is None or url is None or not resolver.up_to_date(url):
+        why = "new key" if key is None else "value known after apply" if url is None else "credentials changed"
+        return [Change(provider=PROVIDER, kind="push_secrets", action="update", resource=resource,
+                       reason=f"push {', '.join(NAMES)} in one version ({why})",
+                       details=tuple(f"{n}: changed" for n in NAMES), params=params)]
+    value = resolver.existing_value() or ""
+    fp_key = secrets.derive_fingerprint_key(key)
+    wanted = {secrets.SERVICE_CREDENTIALS_VAR: secrets.fingerprint(fp_key, value),
+              secrets.KEY_VAR: secrets.fingerprint(fp_key, key)}
+    record = read_record(settings)
+    pushed = record.get("fingerprints", {}) if record.get("script") == script else {}
+    remote = set(client.list_secret_names(script))
+    details = []
+    for name in NAMES:
+        if name not in remote:
+            details.append(f"{name}: missing on the Worker")
+        elif pushed.get(name) != wanted[name]:
+            details.append(f"{name}: changed")
+        else:
+            details.append(f"{name}: unchanged")
+    if all(d.endswith("unchanged") for d in details):
+        return []
+    return [Change(provider=PROVIDER, kind="push_secrets", action="update", resource=resource,
+                   reason=f"push {', '.join(NAMES)} in one version", details=tuple(details), params=params)]

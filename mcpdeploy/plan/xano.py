@@ -1,0 +1,177 @@
+"""Xano: read what exists (tables, schemas, indexes, the API group and its endpoints) and diff it against the spec.
+
+Only what the spec names is managed: other tables of the workspace are never read or touched. The API group
+named in the settings belongs to mcpdeploy, so an endpoint in it that the spec does not declare is planned for
+removal (destructive, so only with --allow-destructive). Indexes are only added: Xano creates its own defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcpdeploy.plan.models import Change
+from mcpdeploy.providers import xanoscript
+from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.spec.models import XANO_AUTO_FIELDS, IndexSpec, Spec, TableSpec
+
+PROVIDER = "xano"
+
+
+@dataclass
+class TableState:
+    id: int
+    name: str
+    schema: list[dict[str, Any]]
+    indexes: list[dict[str, Any]]
+
+
+@dataclass
+class XanoState:
+    tables: dict[str, TableState] = field(default_factory=dict)
+    group: dict[str, Any] | None = None
+    apis: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_xano_state(client: XanoClient, spec: Spec, group_name: str) -> XanoState:
+    state = XanoState()
+    wanted = {t.name for t in spec.tables}
+    for table in client.list_tables():
+        if table.get("name") in wanted:
+            table_id = int(table["id"])
+            state.tables[table["name"]] = TableState(
+                id=table_id,
+                name=table["name"],
+                schema=client.get_schema(table_id),
+                indexes=client.get_indexes(table_id),
+            )
+    state.group = next((g for g in client.list_api_groups() if g.get("name") == group_name), None)
+    if state.group is not None:
+        state.apis = client.list_apis(int(state.group["id"]))
+    return state
+
+
+def diff_xano(spec: Spec, state: XanoState, group_name: str) -> list[Change]:
+    changes: list[Change] = []
+    for table in spec.tables:
+        actual = state.tables.get(table.name)
+        if actual is None:
+            changes.append(_create_table(table))
+        else:
+            changes.extend(_diff_fields(table, actual))
+            changes.extend(_diff_indexes(table, actual))
+    changes.extend(_diff_endpoints(spec, state, group_name))
+    return changes
+
+
+def _create_table(table: TableSpec) -> Change:
+    return Change(
+        provider=PROVIDER,
+        kind="create_table",
+        action="create",
+        resource=f"table {table.name}",
+        reason="not in the workspace",
+        details=(f"{len(table.fields)} fields, {len(table.indexes)} indexes",),
+        params={"table": table.name, "document": xanoscript.render_table(table)},
+    )
+
+
+def _diff_fields(table: TableSpec, actual: TableState) -> list[Change]:
+    changes: list[Change] = []
+    existing = {f.get("name"): f for f in actual.schema}
+    for wanted in table.fields:
+        if wanted.name in XANO_AUTO_FIELDS:
+            continue
+        resource = f"field {table.name}.{wanted.name}"
+        params = {"table": table.name, "table_id": actual.id, "field": xanoscript.field_json(wanted)}
+        current = existing.get(wanted.name)
+        if current is None:
+            changes.append(Change(provider=PROVIDER, kind="add_field", action="create", resource=resource,
+                                  reason=f"missing ({wanted.type})", params=params))
+            continue
+        differences = xanoscript.field_matches(wanted, current)
+        if not differences:
+            continue
+        if current.get("type") != wanted.type:
+            changes.append(Change(
+                provider=PROVIDER, kind="change_field_type", action="update", resource=resource,
+                reason=f"type {current.get('type')} -> {wanted.type}: existing values may not convert",
+                risk="data_loss", details=tuple(differences), params=params,
+            ))
+        else:
+            changes.append(Change(provider=PROVIDER, kind="update_field", action="update", resource=resource,
+                                  reason="; ".join(differences), details=tuple(differences), params=params))
+    declared = {f.name for f in table.fields}
+    for name in existing:
+        if name not in declared and name not in XANO_AUTO_FIELDS:
+            changes.append(Change(
+                provider=PROVIDER, kind="remove_field", action="delete", resource=f"field {table.name}.{name}",
+                reason="not in the schema: removing it deletes its data", risk="data_loss",
+                params={"table": table.name, "table_id": actual.id, "name": name},
+            ))
+    return changes
+
+
+def _index_key(index: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    kind = str(index.get("type", ""))
+    kind = "unique" if kind in ("unique", "btree|unique") else kind
+    fields = index.get("fields", index.get("field", [])) or []
+    return kind, tuple((str(f.get("name")), str(f.get("op") or "asc")) for f in fields)
+
+
+def _diff_indexes(table: TableSpec, actual: TableState) -> list[Change]:
+    present = {_index_key(i) for i in actual.indexes}
+    changes = []
+    for index in table.indexes:
+        if index.key not in present:
+            changes.append(_add_index(table, actual.id, index))
+    return changes
+
+
+def _add_index(table: TableSpec, table_id: int, index: IndexSpec) -> Change:
+    names = ", ".join(f.name + (" desc" if f.op == "desc" else "") for f in index.fields)
+    return Change(
+        provider=PROVIDER, kind="add_index", action="create", resource=f"index {table.name}({names})",
+        reason=f"missing {index.type} index",
+        params={"table": table.name, "table_id": table_id, "index": xanoscript.index_json(index)},
+    )
+
+
+def _diff_endpoints(spec: Spec, state: XanoState, group_name: str) -> list[Change]:
+    changes: list[Change] = []
+    group_id = int(state.group["id"]) if state.group else None
+    if state.group is None:
+        changes.append(Change(
+            provider=PROVIDER, kind="create_api_group", action="create", resource=f"api group {group_name}",
+            reason="not in the workspace", params={"name": group_name},
+        ))
+    deployed = {(str(a.get("verb", "")).upper(), str(a.get("name", "")).strip("/")): a for a in state.apis}
+    for endpoint in spec.endpoints:
+        document = xanoscript.render_endpoint(endpoint, spec)
+        resource = f"endpoint {endpoint.verb} /{endpoint.path}"
+        params: dict[str, Any] = {"group": group_name, "group_id": group_id, "document": document}
+        current = deployed.pop(endpoint.key, None)
+        if current is None:
+            changes.append(Change(provider=PROVIDER, kind="create_endpoint", action="create", resource=resource,
+                                  reason="not in the api group", params=params))
+            continue
+        live = _deployed_logic(current)
+        if live is None or xanoscript.normalize(live) != xanoscript.normalize(document):
+            why = "has no logic (created from JSON?)" if live is None else "logic differs from the schema"
+            changes.append(Change(provider=PROVIDER, kind="update_endpoint", action="update", resource=resource,
+                                  reason=why, params={**params, "api_id": int(current["id"])}))
+    for (verb, path), current in sorted(deployed.items()):
+        changes.append(Change(
+            provider=PROVIDER, kind="remove_endpoint", action="delete", resource=f"endpoint {verb} /{path}",
+            reason=f"in api group {group_name} but not in the schemas", risk="destructive",
+            params={"group": group_name, "group_id": group_id, "api_id": int(current["id"])},
+        ))
+    return changes
+
+
+def _deployed_logic(api: dict[str, Any]) -> str | None:
+    script = api.get("xanoscript")
+    if isinstance(script, dict):
+        value = script.get("value")
+        return str(value) if script.get("status", "ok") == "ok" and value else None
+    return str(script) if script else None
