@@ -80,6 +80,11 @@ class SmokeSettings(_Section):
     api_key_file: str | None = None  # a file holding the MCP API key; the key itself never goes in the toml
 
 
+class AuthSettings(_Section):
+    # The longest `mcpdeploy auth disable --for` accepts, as a duration ("1h", "30m"); see mcpdeploy.auth_switch.
+    max_disable: str = "1h"
+
+
 class Settings(_Section):
     project_dir: Path
     env_name: str | None = None
@@ -88,14 +93,11 @@ class Settings(_Section):
     cloudflare: CloudflareSettings = CloudflareSettings()
     secrets: SecretsSettings = SecretsSettings()
     smoke: SmokeSettings = SmokeSettings()
+    auth: AuthSettings = AuthSettings()
 
     @property
     def state_dir(self) -> Path:
         return self.project_dir / STATE_DIR
-
-    @property
-    def cloudflare_configured(self) -> bool:
-        return self.cloudflare.api_token is not None and bool(self.cloudflare.account_id)
 
     def require_xano(self) -> tuple[str, int, str]:
         """The instance URL, workspace id and token, or a usage error saying how to set each missing one."""

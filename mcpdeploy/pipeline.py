@@ -11,7 +11,7 @@ from mcpdeploy.apply.cloudflare import CloudflareExecutor
 from mcpdeploy.apply.local import FileExecutor, SecretsExecutor
 from mcpdeploy.apply.xano import XanoExecutor
 from mcpdeploy.config import Settings
-from mcpdeploy.files.wrangler import read_worker_name
+from mcpdeploy.files.wrangler import check_queue_settings, read_worker_name
 from mcpdeploy.plan.cloudflare import diff_cloudflare, read_cloudflare_state
 from mcpdeploy.plan.local_files import FileRecipe, plan_files
 from mcpdeploy.plan.models import Change, Plan
@@ -72,7 +72,7 @@ class Pipeline:
 
     def apply(self, plan: Plan, progress: Progress | None = None) -> ApplyResult:
         executors: dict[str, ChangeExecutor] = {
-            "xano": XanoExecutor(self.xano),
+            "xano": XanoExecutor(self.xano, self.settings.state_dir / "backups"),
             "file": FileExecutor(self.settings, self.recipes, self.settings.state_dir / "backups"),
         }
         if self.cloudflare is not None:
@@ -97,6 +97,8 @@ class Pipeline:
 def open_pipeline(settings: Settings, options: HttpOptions) -> Pipeline:
     """Load and check every local input first: a bad schema or file stops here, before any client exists."""
     spec = load_spec(resolve_schema_dir(settings))
+    cf = settings.cloudflare
+    check_queue_settings(cf.queue, cf.binding, cf.max_batch_size, cf.max_batch_timeout)
     if settings.cloudflare.worker_name is None:
         name = read_worker_name(settings.project_dir, settings.env_name)
         if name is not None:
@@ -106,7 +108,6 @@ def open_pipeline(settings: Settings, options: HttpOptions) -> Pipeline:
     instance_url, workspace_id, token = settings.require_xano()
     xano = XanoClient(instance_url, token, workspace_id, branch=settings.xano.branch, options=options)
     cloudflare = None
-    cf = settings.cloudflare
     if cf.api_token is not None and cf.account_id:
         cloudflare = CloudflareClient(cf.api_base_url, cf.api_token.get_secret_value(), cf.account_id, options=options)
     return Pipeline(settings=settings, spec=spec, xano=xano, cloudflare=cloudflare, resolver=resolver)

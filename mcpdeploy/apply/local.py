@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,11 @@ class FileExecutor:
             except McpdeployError as exc:
                 record(AppliedChange(change, "failed", error=exc.message))
                 raise
-            record(AppliedChange(change, "done", {"path": str(edit.path),
-                                                  "backup": str(backup) if backup else None}))
+            record(AppliedChange(change, "done", {
+                "path": str(edit.path),
+                "backup": str(backup) if backup else None,  # None: the file did not exist before
+                "written_sha256": hashlib.sha256(edit.after).hexdigest(),  # to tell later edits from ours
+            }))
 
 
 class SecretsExecutor:

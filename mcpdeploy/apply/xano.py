@@ -4,9 +4,11 @@ then the API group, then its endpoints."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mcpdeploy.apply import AppliedChange, Progress
+from mcpdeploy.backup import export_rows
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.plan.models import Change
 from mcpdeploy.providers.xano import XanoClient
@@ -23,8 +25,9 @@ GROUP_DESCRIPTION = "MCP sessions and usage logs, managed by mcpdeploy"
 
 
 class XanoExecutor:
-    def __init__(self, client: XanoClient) -> None:
+    def __init__(self, client: XanoClient, backup_folder: Path) -> None:
         self.client = client
+        self.backup_folder = backup_folder
 
     def execute(self, changes: Sequence[Change], record: Progress, outputs: dict[str, Any]) -> None:
         ordered = sorted(changes, key=lambda c: KIND_ORDER.index(c.kind))
@@ -36,10 +39,16 @@ class XanoExecutor:
                     if table_id in field_changes_done:
                         continue
                     batch = [c for c in ordered if c.kind in FIELD_KINDS and c.params["table_id"] == table_id]
+                    ids: dict[str, Any] = {"table_id": table_id}
+                    if any(c.risk == "data_loss" for c in batch):
+                        # Data-losing changes take a verified export of the table first.
+                        path, count = export_rows(self.client, table_id, batch[0].params["table"],
+                                                  self.backup_folder)
+                        ids |= {"export": str(path), "rows_exported": count}
                     self._apply_field_changes(table_id, batch)
                     field_changes_done.add(table_id)
                     for done in batch:
-                        record(AppliedChange(done, "done", {"table_id": table_id}))
+                        record(AppliedChange(done, "done", dict(ids)))
                     continue
                 ids = self._apply_one(change, outputs)
             except McpdeployError as exc:

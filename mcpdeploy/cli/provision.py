@@ -11,7 +11,6 @@ import typer
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, YES, command_settings, confirm, http_options
 from mcpdeploy.cli.output import emit_json, make_console
-from mcpdeploy.errors import DestructiveChangeBlocked
 from mcpdeploy.exit_codes import ExitCode
 from mcpdeploy.plan.render import render_applied, render_plan
 
@@ -73,48 +72,48 @@ def provision_command(
     branch: str | None = BRANCH,
 ) -> int:
     """Plan, confirm, and apply: create what the schemas declare and is missing, update what differs."""
-    from mcpdeploy.pipeline import open_pipeline
+    from mcpdeploy.provision import run_provision
 
     console = make_console()
     started = time.monotonic()
+    argv = ["provision", *(["--env", env] if env else []), *(["--sandbox"] if sandbox else []),
+            *(["--allow-destructive"] if allow_destructive else [])]
     with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
             http_options(trace, settings) as options:
-        pipeline = open_pipeline(settings, options)
-        try:
-            plan = pipeline.plan()
-            render_plan(console, plan)
-            report: dict[str, Any] = {"command": "provision", **plan.to_json()}
-            if not plan.has_changes:
-                console.print(f"No changes: nothing was written ({options.counts['requests']} reads).")
-                if json_output:
-                    emit_json(report | {"applied": [], "changed": False, "outputs": pipeline.outputs,
-                                        "http": dict(options.counts),
-                                        "seconds": round(time.monotonic() - started, 3)})
-                return int(ExitCode.OK)
-            blocked = plan.destructive_changes
-            if blocked and not allow_destructive:
-                raise DestructiveChangeBlocked(
-                    f"the plan holds {len(blocked)} destructive change(s): "
-                    + "; ".join(c.resource for c in blocked),
-                    hint="Nothing was changed. Review the plan, then run again with --allow-destructive.",
-                )
+
+        def confirm_then_announce() -> None:
             confirm("Apply these changes?", yes=yes)
             console.print("Applying:")
-            result = pipeline.apply(plan, progress=lambda done: render_applied(console, done))
-        finally:
-            pipeline.close()
+
+        outcome = run_provision(
+            settings, options, allow_destructive=allow_destructive, argv=argv,
+            show_plan=lambda plan: render_plan(console, plan), confirm=confirm_then_announce,
+            on_applied=lambda done: render_applied(console, done),
+            on_warning=lambda message: console.print(f"warning: {message}", markup=False),
+        )
     seconds = round(time.monotonic() - started, 3)
+    report: dict[str, Any] = {"command": "provision", **outcome.plan.to_json(), "run_id": outcome.run_id}
+    result = outcome.result
+    if result is None:
+        console.print(f"No changes: nothing was written ({options.counts['requests']} reads).")
+        if json_output:
+            emit_json(report | {"applied": [], "changed": False, "outputs": outcome.outputs,
+                                "http": dict(options.counts), "seconds": seconds})
+        return int(ExitCode.OK)
     if result.ok:
         console.print(f"Applied {len(result.applied)} change(s) in {seconds:g}s "
-                      f"({options.counts['requests']} HTTP calls, {options.counts['writes']} writes).")
+                      f"({options.counts['requests']} HTTP calls, {options.counts['writes']} writes); "
+                      f"run {outcome.run_id}.")
         for key, value in result.outputs.items():
-            console.print(f"  {key}: {value}", markup=False)
+            if not isinstance(value, dict):
+                console.print(f"  {key}: {value}", markup=False)
     if json_output:
         emit_json(report | {"applied": [a.to_json() for a in result.applied], "changed": bool(result.applied),
                             "ok": result.ok, "error": result.error.message if result.error else None,
                             "outputs": result.outputs, "http": dict(options.counts), "seconds": seconds})
     if result.error is not None:
-        result.error.hint = (result.error.hint or "") + " Run provision again: finished steps are kept and the " \
-            "rest is retried."
+        result.error.hint = ((result.error.hint + " ") if result.error.hint else "") + (
+            "Run provision again: finished steps are kept and the rest is retried, or undo them with "
+            f"`mcpdeploy rollback --run {outcome.run_id}`.")
         raise result.error
     return int(ExitCode.OK)

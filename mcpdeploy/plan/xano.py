@@ -92,6 +92,7 @@ def _diff_fields(table: TableSpec, actual: TableState) -> list[Change]:
         differences = xanoscript.field_matches(wanted, current)
         if not differences:
             continue
+        params["before"] = current  # what `rollback --run` puts back
         if current.get("type") != wanted.type:
             changes.append(Change(
                 provider=PROVIDER, kind="change_field_type", action="update", resource=resource,
@@ -107,7 +108,7 @@ def _diff_fields(table: TableSpec, actual: TableState) -> list[Change]:
             changes.append(Change(
                 provider=PROVIDER, kind="remove_field", action="delete", resource=f"field {table.name}.{name}",
                 reason="not in the schema: removing it deletes its data", risk="data_loss",
-                params={"table": table.name, "table_id": actual.id, "name": name},
+                params={"table": table.name, "table_id": actual.id, "name": name, "before": existing[name]},
             ))
     return changes
 
@@ -159,12 +160,14 @@ def _diff_endpoints(spec: Spec, state: XanoState, group_name: str) -> list[Chang
         if live is None or xanoscript.normalize(live) != xanoscript.normalize(document):
             why = "has no logic (created from JSON?)" if live is None else "logic differs from the schema"
             changes.append(Change(provider=PROVIDER, kind="update_endpoint", action="update", resource=resource,
-                                  reason=why, params={**params, "api_id": int(current["id"])}))
+                                  reason=why, params={**params, "api_id": int(current["id"]),
+                                                      "before_document": live}))
     for (verb, path), current in sorted(deployed.items()):
         changes.append(Change(
             provider=PROVIDER, kind="remove_endpoint", action="delete", resource=f"endpoint {verb} /{path}",
             reason=f"in api group {group_name} but not in the schemas", risk="destructive",
-            params={"group": group_name, "group_id": group_id, "api_id": int(current["id"])},
+            params={"group": group_name, "group_id": group_id, "api_id": int(current["id"]),
+                    "before_document": _deployed_logic(current)},
         ))
     return changes
 

@@ -1,0 +1,80 @@
+"""`provision` as a plain function: under the environment's lock, plan, guard, confirm, apply, and journal the run.
+
+The lock is taken before planning, so the plan cannot go stale under a concurrent run. Every run is journaled
+(a no-op one too, as `no_changes`: CI audits want to see it ran), each applied change with what undoing it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcpdeploy.apply import AppliedChange, ApplyResult
+from mcpdeploy.config import Settings
+from mcpdeploy.errors import DestructiveChangeBlocked
+from mcpdeploy.journal import Journal
+from mcpdeploy.lock import Lock
+from mcpdeploy.pipeline import open_pipeline
+from mcpdeploy.plan.models import Change, Plan
+from mcpdeploy.providers.http import HttpOptions
+
+# Keys of Change.params that hold what the resource was before the change (see plan/xano.py).
+BEFORE_KEYS = ("before", "before_document", "table", "group", "name", "queue", "script")
+
+
+@dataclass
+class ProvisionOutcome:
+    plan: Plan
+    result: ApplyResult | None  # None: nothing to apply
+    outputs: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+
+
+def undo_facts(change: Change) -> dict[str, Any]:
+    """What `rollback --run` needs besides the ids: the previous field or document, and names."""
+    return {k: change.params[k] for k in BEFORE_KEYS if k in change.params}
+
+
+def run_provision(
+    settings: Settings,
+    http: HttpOptions,
+    *,
+    allow_destructive: bool,
+    argv: list[str],
+    show_plan: Callable[[Plan], None],
+    confirm: Callable[[], None],
+    on_applied: Callable[[AppliedChange], None],
+    on_warning: Callable[[str], None],
+) -> ProvisionOutcome:
+    journal = Journal(settings.state_dir, settings.env_name, redactor=http.redactor)
+    pipeline = open_pipeline(settings, http)  # local inputs checked before the lock and any request
+    with Lock(settings.state_dir, settings.env_name, command="provision", on_takeover=on_warning) as lock:
+        try:
+            plan = pipeline.plan()
+            show_plan(plan)
+            if not plan.has_changes:
+                with journal.start("provision", argv, plan.digest(), plan.target) as run:
+                    pass
+                return ProvisionOutcome(plan, None, dict(pipeline.outputs), run.run_id)
+            blocked = plan.destructive_changes
+            if blocked and not allow_destructive:
+                raise DestructiveChangeBlocked(
+                    f"the plan holds {len(blocked)} destructive change(s): " + "; ".join(c.resource for c in blocked),
+                    hint="Nothing was changed. Review the plan, then run again with --allow-destructive.",
+                )
+            confirm()
+            with journal.start("provision", argv, plan.digest(), plan.target) as run:
+
+                def progress(done: AppliedChange) -> None:
+                    on_applied(done)
+                    run.change(done.to_json(), before=undo_facts(done.change))
+                    lock.renew()
+
+                result = pipeline.apply(plan, progress=progress)
+                if result.error is not None:
+                    run.finish(run.settled_outcome(), error=result.error.message,
+                               http_requests=http.counts["requests"])
+            return ProvisionOutcome(plan, result, dict(result.outputs), run.run_id)
+        finally:
+            pipeline.close()

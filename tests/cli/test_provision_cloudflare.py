@@ -1,0 +1,173 @@
+"""provision with Cloudflare configured: the queue, the Worker's wrangler.toml and .dev.vars, SERVICE_CREDENTIALS
+and the Worker secrets, against the sandbox on loopback, configured through the variables a user would set."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mcpdeploy import secrets
+from mcpdeploy.files.devvars import read_dev_vars
+from mcpdeploy.providers.cloudflare import CloudflareClient
+from mcpdeploy.sandbox import credentials
+from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.server import SandboxServer
+from tests.support.openapi_requests import OpenApiRequestValidator
+from tests.support.trace_requests import requests_from_trace
+
+CLOUDFLARE_SPECS = [Path(__file__).parents[1] / "reference" / "cloudflare" / name
+                    for name in ("openapi-trimmed.json", "openapi-supplement.json")]
+WORKER = "usage-mcp"
+WRANGLER_TOML = """\
+# The MCP server's Worker. Comments like this one must survive every provision.
+name = "usage-mcp"
+main = "src/index.ts"
+compatibility_date = "2026-06-01"
+
+[vars]
+LOG_LEVEL = "info" # kept as written
+
+# KV for rate limiting
+[[kv_namespaces]]
+binding = "RATE_LIMIT"
+id = "0f2ac9d1"
+"""
+PLANTED_API_KEY = "xano-key-PLANTED-7c41e9b2"
+
+
+@dataclass
+class Env:
+    sandbox: Sandbox
+    url: str
+    project: Path
+
+    def cloudflare(self) -> CloudflareClient:
+        return CloudflareClient(f"{self.url}/client/v4", credentials.CLOUDFLARE_API_TOKEN,
+                                credentials.CLOUDFLARE_ACCOUNT_ID)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Path) -> Iterator[Env]:
+    (project / "wrangler.toml").write_text(WRANGLER_TOML)
+    creds = tmp_path / "service-credentials.toml"  # outside the project, as a user keeps it
+    creds.write_text(f'[xano]\nauth_type = "api_key"\n\n[xano.credentials]\napi_key = "{PLANTED_API_KEY}"\n')
+    box = Sandbox(tmp_path / "sandbox-state")
+    with SandboxServer(box) as server:
+        for name, value in {
+            "XANO_INSTANCE_URL": server.url, "XANO_WORKSPACE_ID": "1",
+            "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
+            "CLOUDFLARE_API_BASE_URL": f"{server.url}/client/v4",
+            "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
+            "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
+            "MCPDEPLOY_SERVICE_CREDENTIALS_FILE": str(creds),
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield Env(box, server.url, project)
+
+
+def snapshot(project: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(project)): p.read_bytes() for p in sorted(project.rglob("*"))
+            if p.is_file() and not str(p.relative_to(project)).startswith((".mcpdeploy/journal", ".mcpdeploy/locks"))}
+
+
+def test_provision_creates_the_queue_and_edits_wrangler_toml_keeping_every_comment(cli, env: Env) -> None:
+    result = cli("provision", "--yes", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert env.cloudflare().find_queue("usage-queue") is not None
+    text = (env.project / "wrangler.toml").read_text()
+    assert text.startswith(WRANGLER_TOML)  # everything the user wrote, byte for byte, then our blocks
+    assert '[[queues.producers]]\nqueue = "usage-queue"\nbinding = "USAGE_QUEUE"' in text
+    assert "max_batch_size = 100" in text and "max_batch_timeout = 30" in text
+    report = json.loads(result.stdout)
+    assert {c["resource"] for c in report["changes"]} >= {"queue usage-queue", "file wrangler.toml",
+                                                         "file .dev.vars", "file .gitignore"}
+    assert any("not deployed yet" in note for note in report["notes"])
+
+
+def test_dev_vars_holds_encrypted_credentials_with_the_xano_url_and_is_private(cli, env: Env) -> None:
+    report = json.loads(cli("provision", "--yes", "--json").stdout)
+    dev_vars = env.project / ".dev.vars"
+    assert stat.S_IMODE(dev_vars.stat().st_mode) == 0o600
+    values = read_dev_vars(dev_vars)
+    opened = secrets.decrypt_service_credentials(values["SERVICE_CREDENTIALS"], values["SERVICE_CREDENTIALS_KEY"])
+    assert opened["xano"]["credentials"] == {"api_key": PLANTED_API_KEY,
+                                             "base_url": report["outputs"]["xano_api_base_url"]}
+    assert PLANTED_API_KEY not in dev_vars.read_text()  # encrypted, not the checklist's plaintext form
+    assert ".dev.vars*" in (env.project / ".gitignore").read_text()
+
+
+def test_a_second_provision_changes_no_byte_and_makes_no_write_call(cli, env: Env) -> None:
+    assert cli("provision", "--yes").exit_code == 0
+    before_files, before_writes = snapshot(env.project), len(env.sandbox.writes())
+    again = cli("provision", "--yes")
+    assert again.exit_code == 0
+    assert "No changes" in again.stderr
+    assert snapshot(env.project) == before_files
+    assert len(env.sandbox.writes()) == before_writes
+
+
+def test_once_the_worker_exists_the_consumer_and_secrets_are_pushed_in_one_version(cli, env: Env) -> None:
+    assert cli("provision", "--yes").exit_code == 0
+    cf = env.cloudflare()
+    cf.upload_worker(WORKER, "export default {}", "first deploy")
+    versions_before = len(cf.list_versions(WORKER))
+    result = cli("provision", "--yes", "--json")
+    assert result.exit_code == 0, result.stderr
+    kinds = [c["kind"] for c in json.loads(result.stdout)["changes"]]
+    assert sorted(kinds) == ["create_consumer", "push_secrets"]
+    queue = cf.find_queue("usage-queue")
+    assert queue is not None
+    [consumer] = cf.list_consumers(queue.queue_id)
+    assert (consumer.worker, consumer.settings.batch_size, consumer.settings.max_wait_time_ms) == (WORKER, 100, 30000)
+    assert set(cf.list_secret_names(WORKER)) == {"SERVICE_CREDENTIALS", "SERVICE_CREDENTIALS_KEY"}
+    assert len(cf.list_versions(WORKER)) == versions_before + 1  # both secrets in one new version
+    writes = len(env.sandbox.writes())
+    assert cli("provision", "--yes").exit_code == 0
+    assert len(env.sandbox.writes()) == writes  # nothing changed: no secret pushed again
+
+
+def test_every_cloudflare_request_in_the_trace_is_a_documented_operation(cli, env: Env) -> None:
+    trace = env.project / "trace.jsonl"
+    assert cli("provision", "--yes", "--trace", str(trace)).exit_code == 0
+    env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
+    assert cli("provision", "--yes", "--trace", str(trace)).exit_code == 0
+    requests = requests_from_trace(trace, url_contains="/client/v4/")
+    assert OpenApiRequestValidator(CLOUDFLARE_SPECS).assert_valid(requests) == len(requests) > 5
+    assert {r.method for r in requests} >= {"GET", "POST", "PATCH"}
+
+
+def test_no_secret_reaches_output_trace_journal_or_any_file_but_dev_vars(cli, env: Env) -> None:
+    env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
+    trace = env.project / "trace.jsonl"
+    first = cli("provision", "--yes", "--json", "--trace", str(trace))
+    second = cli("provision", "--yes", "--json", "--trace", str(trace))
+    history = cli("history", "--json")
+    key = read_dev_vars(env.project / ".dev.vars")["SERVICE_CREDENTIALS_KEY"]
+    planted = [PLANTED_API_KEY, key, credentials.XANO_METADATA_TOKEN, credentials.CLOUDFLARE_API_TOKEN]
+    printed = first.stdout + first.stderr + second.stdout + second.stderr + history.stdout + history.stderr
+    for value in planted:
+        assert value not in printed
+    allowed = {".dev.vars", ".mcpdeploy/keys/default.key"}
+    for path in env.project.rglob("*"):
+        if path.is_file() and str(path.relative_to(env.project)) not in allowed \
+                and not str(path.relative_to(env.project)).startswith(".mcpdeploy/backups/.dev.vars"):
+            content = path.read_text(errors="replace")
+            for value in planted:
+                assert value not in content, f"{value[:6]}... found in {path}"
+    state = (env.sandbox.state_dir / "state.json").read_text()  # type: ignore[operator]
+    assert PLANTED_API_KEY not in state
+
+
+def test_out_of_range_consumer_settings_are_refused_before_anything_is_sent(cli, env: Env) -> None:
+    (env.project / "mcpdeploy.toml").write_text("[cloudflare]\nmax_batch_size = 500\n")
+    before = snapshot(env.project)
+    result = cli("provision", "--yes")
+    assert result.exit_code == 64
+    assert "max_batch_size" in result.stderr and "100" in result.stderr
+    assert snapshot(env.project) == before
+    assert env.sandbox.requests == []
