@@ -40,7 +40,11 @@ def root(
 
 
 def _register_commands() -> None:
-    """Each module of mcpdeploy.cli adds its commands to `app` when imported; imported here so `app` exists."""
+    """Each module of mcpdeploy.cli adds its commands to `app` when imported; imported here so `app` exists.
+
+    They are all imported on every run, `--version` included, so they must stay light at import time: the work
+    of a command (httpx, pydantic models, cryptography, rich, the journal...) is imported inside the command
+    function. tests/cli/test_startup.py guards this."""
     import importlib
     import pkgutil
 
@@ -52,12 +56,15 @@ def _register_commands() -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (tests call this; `main` exits with it)."""
+    """Run the CLI and return its exit code (tests call this; `main` exits with it).
+
+    The console for our error messages is made only when there is one to print: a successful `--version` or
+    `--help` then never imports rich."""
     _register_commands()
-    console = make_console()
     try:
         result = app(args=argv, prog_name="mcpdeploy", standalone_mode=False)
     except McpdeployError as exc:
+        console = make_console()
         console.print(f"error: {exc.message}", markup=False)
         if exc.hint:
             console.print(f"hint: {exc.hint}", markup=False)
@@ -67,16 +74,16 @@ def run(argv: list[str] | None = None) -> int:
         if callable(show):
             show()
         else:
-            console.print(f"error: {exc}", markup=False)
+            make_console().print(f"error: {exc}", markup=False)
         code = getattr(exc, "exit_code", 2)
         return int(ExitCode.USAGE) if code == 2 else int(code)
     except (KeyboardInterrupt, typer.Abort):
-        console.print("interrupted", markup=False)
+        make_console().print("interrupted", markup=False)
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # a bug: say so, without locals
         if os.environ.get("MCPDEPLOY_DEBUG") == "1":
             traceback.print_exc()
-        console.print(
+        make_console().print(
             f"unexpected error ({type(exc).__name__}). This is a bug in mcpdeploy; run with MCPDEPLOY_DEBUG=1 "
             "for a traceback and report it.",
             markup=False,

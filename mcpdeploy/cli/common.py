@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mcpdeploy.config import Settings, load_settings
 from mcpdeploy.errors import ConfirmationRequired, UsageError
-from mcpdeploy.providers.http import HttpOptions, TraceWriter
-from mcpdeploy.redaction import Redactor
+
+if TYPE_CHECKING:
+    from mcpdeploy.config import Settings
+    from mcpdeploy.providers.http import HttpOptions
+
+# Every command module imports this one when the CLI starts, `--version` included: the settings (pydantic) and
+# HTTP (httpx) machinery is imported inside the functions below, when a command actually runs.
 
 PROJECT_DIR = typer.Option(
     Path("."), "--project-dir", "-C", help="Where mcpdeploy.toml, wrangler.toml, .dev.vars and .mcpdeploy/ live.",
@@ -31,6 +35,8 @@ YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (requ
 def command_settings(
     project_dir: Path, env: str | None, sandbox: bool, flags: dict[str, Any] | None = None
 ) -> Iterator[Settings]:
+    from mcpdeploy.config import load_settings
+
     project_dir = project_dir.resolve()
     if not project_dir.is_dir():
         raise UsageError(f"--project-dir {project_dir}: no such folder")
@@ -46,6 +52,9 @@ def command_settings(
 
 @contextlib.contextmanager
 def http_options(trace: Path | None, settings: Settings) -> Iterator[HttpOptions]:
+    from mcpdeploy.providers.http import HttpOptions, TraceWriter
+    from mcpdeploy.redaction import Redactor
+
     redactor = Redactor()
     for secret in (settings.xano.metadata_token, settings.cloudflare.api_token):
         if secret is not None:

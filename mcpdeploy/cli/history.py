@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.errors import McpdeployError, UsageError
-from mcpdeploy.journal import ChangeRecord, Journal, JournalReading, RunDetail, environment_file_stem
-from mcpdeploy.lock import force_unlock, read_lock, unlock_command
+
+# The journal (pydantic models) and the lock are imported by the functions that use them: this module is
+# imported on every start of the CLI.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mcpdeploy.journal import ChangeRecord, Journal, JournalReading, RunDetail
 
 history_app = typer.Typer(
     help="The runs that changed an environment (provision, rollback, ...), newest first.",
@@ -94,6 +98,9 @@ def unlock(
     force: bool = typer.Option(False, "--force", help="Remove the lock whoever holds it."),
 ) -> int:
     """Remove an environment's lock that its run can no longer release (a crashed machine, a killed CI job)."""
+    from mcpdeploy.journal import environment_file_stem
+    from mcpdeploy.lock import force_unlock, read_lock, unlock_command
+
     console = make_console()
     with command_settings(project_dir, env, sandbox=False) as settings:
         state_dir, env_name = settings.state_dir, settings.env_name
@@ -119,6 +126,8 @@ def unlock(
 
 
 def _read(project_dir: Path, env: str | None) -> tuple[Journal, JournalReading]:
+    from mcpdeploy.journal import Journal
+
     with command_settings(project_dir, env, sandbox=False) as settings:
         journal = Journal(settings.state_dir, settings.env_name)
     return journal, journal.read()
@@ -130,6 +139,8 @@ def _report_skipped(console: Console, reading: JournalReading) -> None:
 
 
 def _env_label(journal: Journal) -> str:
+    from mcpdeploy.journal import environment_file_stem
+
     return journal.environment or environment_file_stem(None)
 
 

@@ -12,7 +12,6 @@ from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, YES, command_settings, confirm, http_options
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.exit_codes import ExitCode
-from mcpdeploy.plan.render import render_applied, render_plan
 
 XANO_URL = typer.Option(None, "--xano-instance-url", help="Xano instance URL. [env var: XANO_INSTANCE_URL]")
 WORKSPACE = typer.Option(None, "--xano-workspace-id", help="Xano workspace id. [env var: XANO_WORKSPACE_ID]")
@@ -36,7 +35,9 @@ def plan_command(
     branch: str | None = BRANCH,
 ) -> int:
     """Show what provision would change. Reads only; writes nothing anywhere."""
+    # Imported here, not at the top: every start of the CLI imports this module to register its commands.
     from mcpdeploy.pipeline import open_pipeline
+    from mcpdeploy.plan.render import render_plan
 
     console = make_console()
     started = time.monotonic()
@@ -72,6 +73,7 @@ def provision_command(
     branch: str | None = BRANCH,
 ) -> int:
     """Plan, confirm, and apply: create what the schemas declare and is missing, update what differs."""
+    from mcpdeploy.plan.render import render_applied, render_plan
     from mcpdeploy.provision import run_provision
 
     console = make_console()

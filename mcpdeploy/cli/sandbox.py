@@ -10,7 +10,6 @@ import typer
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import PROJECT_DIR, command_settings
 from mcpdeploy.cli.output import make_console
-from mcpdeploy.sandbox import credentials
 
 sandbox_app = typer.Typer(help="The built-in local sandbox (Xano, Cloudflare and an MCP endpoint on loopback).",
                           no_args_is_help=True)
@@ -26,6 +25,7 @@ def serve(
     ),
 ) -> None:
     """Serve the project's sandbox until Ctrl-C. Commands run with --sandbox meanwhile use this server."""
+    from mcpdeploy.sandbox import credentials
     from mcpdeploy.sandbox.core import Sandbox
     from mcpdeploy.sandbox.server import SandboxServer
     from mcpdeploy.sandbox.session import project_port, record_served, sandbox_dir

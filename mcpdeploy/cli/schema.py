@@ -11,9 +11,8 @@ import typer
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
 from mcpdeploy.cli.output import emit_json, make_console
-from mcpdeploy.files.atomic import write_atomic
-from mcpdeploy.spec.json_schema import schema_format_text
-from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
+
+# The spec models (pydantic) are imported by the commands: every start of the CLI imports this module.
 
 schema_app = typer.Typer(help="Check the schema files and print the JSON Schema of their format.",
                          no_args_is_help=True)
@@ -24,6 +23,8 @@ app.add_typer(schema_app, name="schema")
 def validate(project_dir: Path = PROJECT_DIR, env: str | None = ENV, as_json: bool = JSON) -> None:
     """Load the schemas the project uses (its own or the bundled ones) and report the first problem with its
     file and line (exit code 8), or count what they declare."""
+    from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
+
     with command_settings(project_dir, env, sandbox=False) as settings:
         schema_dir = resolve_schema_dir(settings)
     spec = load_spec(schema_dir)
@@ -43,6 +44,9 @@ def json_schema(
 ) -> None:
     """Print the JSON Schema of the schema-file format. Start a schema file with `#:schema ./schema-format.json`
     and taplo / Even Better TOML check it as you type."""
+    from mcpdeploy.files.atomic import write_atomic
+    from mcpdeploy.spec.json_schema import schema_format_text
+
     text = schema_format_text()
     if out is None:
         sys.stdout.write(text)

@@ -9,11 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on 3.10 only
-    pass
 from pathlib import Path
 
 import typer
@@ -21,19 +16,10 @@ import typer
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import JSON, PROJECT_DIR
 from mcpdeploy.cli.output import emit_json, make_console
-from mcpdeploy.config import EnvVars
 from mcpdeploy.errors import InputFileError, UsageError
-from mcpdeploy.files.devvars import dev_vars_path, parse_dev_vars
-from mcpdeploy.redaction import MASK
-from mcpdeploy.secrets import (
-    SERVICE_CREDENTIALS_VAR,
-    build_service_credentials,
-    create_key_file,
-    decrypt_service_credentials,
-    key_id,
-    load_key,
-    parse_plaintext_credentials,
-)
+
+# mcpdeploy.secrets (cryptography), the settings (pydantic) and the .dev.vars reader are imported by the commands
+# that use them: every start of the CLI imports this module to register its commands.
 
 secrets_app = typer.Typer(
     help="Encrypted SERVICE_CREDENTIALS: make the key, encrypt credentials, look inside (masked).",
@@ -48,6 +34,8 @@ STDIN = "-"
 
 
 def _env_name(env: str | None) -> str | None:
+    from mcpdeploy.config import EnvVars
+
     return env or os.environ.get(EnvVars.ENV) or None
 
 
@@ -63,6 +51,9 @@ def _read_input(source: str) -> tuple[str, Path]:
 
 
 def _require_key(project_dir: Path, env: str | None) -> str:
+    from mcpdeploy.config import EnvVars
+    from mcpdeploy.secrets import load_key
+
     key = load_key(project_dir, env)
     if key is None:
         raise UsageError(
@@ -81,6 +72,9 @@ def keygen(
     json_output: bool = JSON,
 ) -> None:
     """Make a new AES-256 key in .mcpdeploy/keys/<env or default>.key (mode 0600). Prints its path and id only."""
+    from mcpdeploy.config import EnvVars
+    from mcpdeploy.secrets import create_key_file, key_id
+
     env = _env_name(env)
     path, previous = create_key_file(project_dir.resolve(), env, force=force)
     new_id = key_id(path.read_text("ascii"))
@@ -112,6 +106,8 @@ def encrypt(
     Input: {"xano": {"auth_type": "api_key", "credentials": {"api_key": "...", "base_url": "..."}}}
     or the same as TOML ([xano] auth_type = ..., [xano.credentials] ...).
     """
+    from mcpdeploy.secrets import build_service_credentials, key_id, parse_plaintext_credentials
+
     env = _env_name(env)
     if bind_env and env is None:
         raise UsageError("--bind-env needs --env NAME")
@@ -126,6 +122,9 @@ def encrypt(
 
 def _service_credentials_text(source: str | None, project_dir: Path, env: str | None) -> tuple[str, Path]:
     """SERVICE_CREDENTIALS from --in (JSON, or a .dev.vars-style file) or from the project's .dev.vars."""
+    from mcpdeploy.files.devvars import dev_vars_path, parse_dev_vars
+    from mcpdeploy.secrets import SERVICE_CREDENTIALS_VAR
+
     if source is None:
         path = dev_vars_path(project_dir, env)
         if not path.exists():
@@ -153,6 +152,9 @@ def decrypt(
     json_output: bool = JSON,
 ) -> None:
     """Show what SERVICE_CREDENTIALS holds, values masked unless --show-values."""
+    from mcpdeploy.redaction import MASK
+    from mcpdeploy.secrets import decrypt_service_credentials, key_id, load_key
+
     env = _env_name(env)
     if bind_env and env is None:
         raise UsageError("--bind-env needs --env NAME")

@@ -6,30 +6,25 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, http_options
 from mcpdeploy.cli.output import emit_json, make_console
-from mcpdeploy.config import EnvVars, Settings
 from mcpdeploy.errors import UsageError
-from mcpdeploy.files.atomic import write_atomic
-from mcpdeploy.providers.http import join_url
-from mcpdeploy.providers.mcp_http import McpHttpClient
-from mcpdeploy.redaction import Redactor
-from mcpdeploy.smoke.checks import run_smoke_test
-from mcpdeploy.smoke.github import step_summary, workflow_commands
-from mcpdeploy.smoke.model import ERAS, SmokeOptions, SmokeReport, Status
-from mcpdeploy.smoke.report import junit_xml, report_document, reproducer
+
+# The smoke-test library, its HTTP client (httpx) and rich are imported when the command runs, not when the CLI
+# starts: every start imports this module to register the command.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mcpdeploy.config import Settings
+    from mcpdeploy.redaction import Redactor
+    from mcpdeploy.smoke.model import SmokeReport
 
 DEFAULT_TIMEOUT = 15.0
-_MARKS = {Status.PASS: "ok", Status.FAIL: "FAIL", Status.WARN: "warn", Status.SKIP: "skip"}
-_STYLES = {Status.PASS: "green", Status.FAIL: "bold red", Status.WARN: "yellow", Status.SKIP: "dim"}
 
 
 URL = typer.Option(None, "--url", metavar="URL",
@@ -75,6 +70,10 @@ def smoke_test_command(
     Exit codes: 0 every check passed (warnings allowed), 5 a check failed, 7 the target did not answer,
     64 usage or configuration error.
     """
+    from mcpdeploy.providers.mcp_http import McpHttpClient
+    from mcpdeploy.smoke.checks import run_smoke_test
+    from mcpdeploy.smoke.model import ERAS, SmokeOptions
+
     if era not in ERAS:
         raise UsageError(f"--protocol-era {era}: choose one of {', '.join(ERAS)}.")
     arguments = _tool_arguments(tool_args, call_tool)
@@ -97,6 +96,8 @@ def smoke_test_command(
 
 
 def _target(settings: Settings, api_key_file: Path | None) -> tuple[str, str | None, str]:
+    from mcpdeploy.config import EnvVars
+
     mcp_url = settings.smoke.mcp_url
     if not mcp_url:
         raise UsageError(f"no MCP URL: pass --url, set {EnvVars.MCP_URL}, or add mcp_url to [smoke] (or "
@@ -109,6 +110,8 @@ def _target(settings: Settings, api_key_file: Path | None) -> tuple[str, str | N
 
 def _api_key(settings: Settings, api_key_file: Path | None) -> str:
     """--api-key-file, else $MCP_API_KEY, else [smoke] api_key_file. Never a flag value: it would sit in `ps`."""
+    from mcpdeploy.config import EnvVars
+
     path = api_key_file
     if path is None and os.environ.get(EnvVars.MCP_API_KEY):
         return os.environ[EnvVars.MCP_API_KEY].strip()
@@ -129,6 +132,7 @@ def _api_key(settings: Settings, api_key_file: Path | None) -> str:
 
 
 def _sandbox_target(settings: Settings) -> tuple[str, str | None, str]:
+    from mcpdeploy.providers.http import join_url
     from mcpdeploy.sandbox import credentials
     from mcpdeploy.sandbox.mcp_endpoint import AUTH_API_GROUP
 
@@ -154,6 +158,10 @@ def _tool_arguments(tool_args: str | None, call_tool: str | None) -> dict[str, A
 
 def _publish(report: SmokeReport, console: Console, redactor: Redactor, *, json_output: bool,
              junit: Path | None) -> None:
+    from mcpdeploy.files.atomic import write_atomic
+    from mcpdeploy.smoke.github import step_summary, workflow_commands
+    from mcpdeploy.smoke.report import junit_xml, report_document
+
     render_report(console, report, redactor)
     if junit is not None:
         write_atomic(junit, redactor.redact(junit_xml(report)))
@@ -170,11 +178,19 @@ def _publish(report: SmokeReport, console: Console, redactor: Redactor, *, json_
 
 
 def render_report(console: Console, report: SmokeReport, redactor: Redactor) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from mcpdeploy.smoke.model import Status
+    from mcpdeploy.smoke.report import reproducer
+
+    marks = {Status.PASS: "ok", Status.FAIL: "FAIL", Status.WARN: "warn", Status.SKIP: "skip"}
+    styles = {Status.PASS: "green", Status.FAIL: "bold red", Status.WARN: "yellow", Status.SKIP: "dim"}
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for column in ("", "check", "ms", "reason"):
         table.add_column(column, justify="right" if column == "ms" else "left", overflow="fold")
     for check in report.checks:
-        table.add_row(Text(_MARKS[check.status], style=_STYLES[check.status]), Text(check.id),
+        table.add_row(Text(marks[check.status], style=styles[check.status]), Text(check.id),
                       str(round(check.seconds * 1000)), Text(redactor.redact(check.reason)))
     console.print(table)
     for check in report.checks:

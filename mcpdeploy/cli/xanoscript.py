@@ -10,9 +10,6 @@ import typer
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
 from mcpdeploy.cli.output import emit_json, make_console
-from mcpdeploy.files.atomic import write_atomic
-from mcpdeploy.providers.xanoscript import render_all
-from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
 
 SEPARATOR = "--- "
 
@@ -28,6 +25,11 @@ def xanoscript(
 ) -> None:
     """Generate the XanoScript documents provision would send, from the project's schemas. Without --out they
     are printed, each after a `--- <file name>` line."""
+    # Imported here, not at the top: every start of the CLI imports this module to register the command.
+    from mcpdeploy.files.atomic import write_atomic
+    from mcpdeploy.providers.xanoscript import render_all
+    from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
+
     with command_settings(project_dir, env, sandbox=False) as settings:
         schema_dir = resolve_schema_dir(settings)
     documents = render_all(load_spec(schema_dir))
