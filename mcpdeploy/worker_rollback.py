@@ -1,0 +1,247 @@
+"""Worker rollback: send all traffic back to an earlier version, the way `wrangler rollback` chooses it
+(reference/cloudflare.md §3.4), but without forcing past changed secrets unless asked.
+
+- Target: `--to VERSION_ID` (it must be one of the Worker's versions), else the newest deployment older than the
+  live one that had a single version at 100%. "Older" is by `created_on`; equal times keep the API's order.
+- `plan_rollback` only reads. `execute_rollback` creates one deployment (`POST …/deployments`), and on code 10220
+  (secrets changed since the target version) stops unless `force`, then re-POSTs with `?force=true`. It checks
+  afterwards that the live deployment is the target at 100%.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mcpdeploy.errors import McpdeployError, ServiceError, UsageError
+from mcpdeploy.journal import Journal, RunHandle
+from mcpdeploy.lock import Lock
+from mcpdeploy.providers.cloudflare import CloudflareClient, SecretsChangedSinceVersion
+from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_CHARS, Deployment, WorkerVersion, annotation_message
+from mcpdeploy.redaction import Redactor
+
+DEFAULT_MESSAGE = "mcpdeploy rollback"
+JOURNAL_KIND = "worker_deployment"
+_TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|z|[+-]\d\d:\d\d)?$")
+
+
+class SecretsChangedRefusal(ServiceError):
+    """10220 without --force: the target version would bring back older secret values."""
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    worker: str
+    live: Deployment | None  # the deployment serving traffic now ([0] of the list)
+    target: WorkerVersion | None  # None: nothing to roll back to
+    target_deployment: Deployment | None  # the older deployment it was chosen from (None with --to)
+    message: str  # the annotation that will be sent (already cut to the API's limit)
+    message_cut: bool
+    chosen_by: str  # "previous_deployment" | "to"
+
+    @property
+    def live_version_id(self) -> str | None:
+        return self.live.sole_version_id if self.live else None
+
+    @property
+    def nothing_to_roll_back_to(self) -> bool:
+        return self.target is None
+
+    @property
+    def already_there(self) -> bool:
+        return self.target is not None and self.live_version_id == self.target.id
+
+    @property
+    def target_deployed_on(self) -> str | None:
+        """When the target last served all traffic (with --to: when that version was created, if never)."""
+        if self.target_deployment is not None:
+            return self.target_deployment.created_on
+        return self.target.created_on if self.target else None
+
+    @property
+    def target_message(self) -> str | None:
+        found = self.target_deployment.message if self.target_deployment else None
+        return found or (self.target.message if self.target else None)
+
+    def before(self) -> dict[str, Any]:
+        """What was live, as undoing this rollback would need it."""
+        if self.live is None:
+            return {"deployment_id": None, "versions": []}
+        return {"deployment_id": self.live.id, "version_id": self.live_version_id,
+                "versions": [v.model_dump() for v in self.live.versions]}
+
+    def to_json(self) -> dict[str, Any]:
+        target = self.target
+        return {
+            "worker": self.worker,
+            "current": {"deployment_id": self.live.id if self.live else None, "version_id": self.live_version_id,
+                        "versions": [v.model_dump() for v in self.live.versions] if self.live else [],
+                        "deployed_on": self.live.created_on if self.live else None,
+                        "message": self.live.message if self.live else None},
+            "target": None if target is None else {
+                "version_id": target.id, "version_number": target.number, "deployed_on": self.target_deployed_on,
+                "message": self.target_message, "chosen_by": self.chosen_by},
+            "message": self.message, "message_cut": self.message_cut,
+            "nothing_to_roll_back_to": self.nothing_to_roll_back_to, "already_there": self.already_there,
+        }
+
+
+def newest_first(deployments: list[Deployment]) -> list[Deployment]:
+    """By created_on, newest first; the sort is stable, so equal times keep the API's order ([0] is live)."""
+    return sorted(deployments, key=lambda d: _moment(d.created_on), reverse=True)
+
+
+def previous_stable_deployment(deployments: list[Deployment]) -> Deployment | None:
+    """wrangler's choice: skip the live deployment, then the newest with a single version at 100%."""
+    return next((d for d in newest_first(deployments)[1:] if d.sole_version_id is not None), None)
+
+
+def _moment(created_on: str) -> datetime:
+    """Timestamps come with 0 to 9 fractional digits and a Z; compare them as times, not as strings."""
+    match = _TIMESTAMP.match(created_on.strip())
+    if match is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    whole, fraction, zone = match.groups()
+    micro = (fraction or "").ljust(6, "0")[:6]
+    offset = "+00:00" if zone in (None, "Z", "z") else zone
+    return datetime.fromisoformat(f"{whole}.{micro}{offset}")
+
+
+def plan_rollback(client: CloudflareClient, worker: str, *, to: str | None = None,
+                  message: str | None = None) -> RollbackPlan:
+    """Read the deployments and versions and decide; changes nothing."""
+    deployments = client.list_deployments(worker)
+    live = newest_first(deployments)[0] if deployments else None
+    text = message if message is not None else DEFAULT_MESSAGE
+    sent = annotation_message(text)
+    cut = sent != " ".join(text.split())
+    versions = {v.id: v for v in client.list_versions(worker)}
+    if to is not None:
+        version = versions.get(to.strip())
+        if version is None:
+            newest = ", ".join(list(versions)[:3]) or "none"
+            raise UsageError(f"--to {to}: {worker} has no such version (newest: {newest}).",
+                             hint="List them with `wrangler versions list`; Cloudflare keeps the 100 most recent "
+                                  "for rollback.")
+        return RollbackPlan(worker, live, version, None, sent, cut, "to")
+    previous = previous_stable_deployment(deployments)
+    if previous is None or previous.sole_version_id is None:
+        return RollbackPlan(worker, live, None, None, sent, cut, "previous_deployment")
+    version = versions.get(previous.sole_version_id)
+    if version is None:
+        raise McpdeployError(
+            f"the previous deployment of {worker} ({previous.id}, {previous.created_on}) ran version "
+            f"{previous.sole_version_id}, which Cloudflare no longer lists.",
+            hint="Only the 100 most recent versions can be rolled back to; choose one with --to VERSION_ID.")
+    return RollbackPlan(worker, live, version, previous, sent, cut, "previous_deployment")
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    deployment: Deployment
+    forced: bool
+    changed_secrets: str | None  # the API's words about which secrets changed, when --force went past 10220
+
+
+def execute_rollback(client: CloudflareClient, plan: RollbackPlan, run: RunHandle, *, force: bool,
+                     force_command: str) -> RollbackResult:
+    """Create the 100% deployment of the plan's target and record it in `run`. `force_command` is the exact
+    command to print when 10220 stops us."""
+    target = plan.target
+    if target is None or plan.already_there:
+        raise RuntimeError("execute_rollback needs a plan with a target that is not already live")
+    change: dict[str, Any] = {"resource": f"worker:{plan.worker}", "kind": JOURNAL_KIND, "action": "rollback",
+                              "ids": {"worker": plan.worker, "version_id": target.id}}
+    before = plan.before()
+    forced, changed = False, None
+    try:
+        try:
+            deployment = client.create_deployment(plan.worker, target.id, plan.message)
+        except SecretsChangedSinceVersion as refusal:
+            changed = refusal.detail
+            if not force:
+                raise SecretsChangedRefusal(
+                    f"Cloudflare refused to roll {plan.worker} back to version {target.id}: its secrets differ from "
+                    f"the current ones ({refusal.detail}). Deploying it would bring back that version's older "
+                    "secret values. Nothing was changed.",
+                    hint=f"To deploy it anyway: {force_command}  (then push the current secrets again if the "
+                         "old ones are wrong).",
+                ) from refusal
+            forced = True
+            deployment = client.create_deployment(plan.worker, target.id, plan.message, force=True)
+    except ServiceError as exc:
+        run.change({**change, "outcome": "failed", "error": exc.message}, before=before)
+        raise
+    run.change({**change, "ids": {**change["ids"], "deployment_id": deployment.id, "forced": forced},
+                "outcome": "done"}, before=before)
+    _verify_live(client, plan.worker, target.id)
+    return RollbackResult(deployment, forced, changed)
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    plan: RollbackPlan
+    result: RollbackResult | None  # None: nothing was deployed (nothing to roll back to, or already there)
+    run_id: str | None
+
+
+def run_worker_rollback(
+    client: CloudflareClient,
+    state_dir: Path,
+    environment: str | None,
+    redactor: Redactor,
+    *,
+    worker: str,
+    to: str | None,
+    message: str | None,
+    force: bool,
+    argv: list[str],
+    force_command: Callable[[RollbackPlan], str],
+    show_plan: Callable[[RollbackPlan], None],
+    confirm: Callable[[RollbackPlan], None],
+    on_warning: Callable[[str], None],
+) -> RollbackOutcome:
+    """Under the environment's lock: plan from what is live now, confirm, deploy, journal. A run that finds
+    nothing to do is journaled too (as no_changes), as provision does."""
+    journal = Journal(state_dir, environment, redactor=redactor)
+    with Lock(state_dir, environment, command="rollback", on_takeover=on_warning) as lock:
+        plan = plan_rollback(client, worker, to=to, message=message)
+        show_plan(plan)
+        digest = plan_digest(plan)
+        target = {"worker": worker, "to": to}
+        if plan.nothing_to_roll_back_to or plan.already_there:
+            with journal.start("rollback", argv, digest, target) as run:
+                pass
+            return RollbackOutcome(plan, None, run.run_id)
+        confirm(plan)
+        lock.renew()  # a long look at the prompt must not leave us acting on a lease someone else took over
+        with journal.start("rollback", argv, digest, target) as run:
+            result = execute_rollback(client, plan, run, force=force, force_command=force_command(plan))
+        return RollbackOutcome(plan, result, run.run_id)
+
+
+def plan_digest(plan: RollbackPlan) -> str:
+    text = json.dumps(plan.to_json(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _verify_live(client: CloudflareClient, worker: str, version_id: str) -> None:
+    """The reference's step 4: read back that the target now serves 100% of traffic."""
+    deployments = client.list_deployments(worker)
+    live = newest_first(deployments)[0] if deployments else None
+    if live is None or live.sole_version_id != version_id:
+        serving = ", ".join(f"{v.version_id} {v.percentage:g}%" for v in live.versions) if live else "nothing"
+        raise McpdeployError(f"the rollback deployment of {worker} was accepted, but the live deployment now serves "
+                             f"{serving}, not {version_id} at 100%.",
+                             hint="Someone may have deployed at the same moment: check `wrangler deployments list`.")
+
+
+__all__ = ["DEFAULT_MESSAGE", "MAX_MESSAGE_CHARS", "RollbackOutcome", "RollbackPlan", "RollbackResult",
+           "SecretsChangedRefusal", "execute_rollback", "plan_rollback", "previous_stable_deployment",
+           "run_worker_rollback"]

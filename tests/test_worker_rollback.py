@@ -1,0 +1,190 @@
+"""Worker rollback as plain functions, against the sandbox's Cloudflare API: which version is chosen (wrangler's
+rule), what a plan reads and never writes, how 10220 stops a rollback unless forced, and what the journal keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mcpdeploy.errors import LockHeld, UsageError
+from mcpdeploy.journal import Journal
+from mcpdeploy.lock import Lock
+from mcpdeploy.providers.cloudflare import CloudflareClient
+from mcpdeploy.providers.cloudflare_models import Deployment
+from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.redaction import Redactor
+from mcpdeploy.sandbox import credentials
+from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.transport import SandboxTransport
+from mcpdeploy.worker_rollback import (
+    RollbackOutcome,
+    RollbackPlan,
+    SecretsChangedRefusal,
+    execute_rollback,
+    plan_rollback,
+    previous_stable_deployment,
+    run_worker_rollback,
+)
+
+WORKER = "mcp-server"
+FORCE_COMMAND = "mcpdeploy rollback --to V --force"
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(None)
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[CloudflareClient]:
+    options = HttpOptions(transport=SandboxTransport(sandbox), sleep=lambda _: None)
+    with CloudflareClient("http://sandbox/client/v4", credentials.CLOUDFLARE_API_TOKEN,
+                          credentials.CLOUDFLARE_ACCOUNT_ID, options) as cloudflare:
+        yield cloudflare
+
+
+def deploy(client: CloudflareClient, message: str) -> str:
+    version, _ = client.upload_worker(WORKER, "export default {}", message)
+    return version.id
+
+
+def live_version(client: CloudflareClient) -> str | None:
+    return client.list_deployments(WORKER)[0].sole_version_id
+
+
+def deployment(created_on: str, *split: tuple[str, float]) -> Deployment:
+    return Deployment.model_validate({"id": f"d-{created_on}", "created_on": created_on,
+                                      "versions": [{"version_id": v, "percentage": p} for v, p in split]})
+
+
+def test_the_previous_deployment_is_the_newest_older_one_with_one_version_at_100() -> None:
+    live = deployment("2026-11-23T09:00:00Z", ("v4", 100))
+    gradual = deployment("2026-11-22T09:00:00Z", ("v3", 50), ("v2", 50))
+    stable = deployment("2026-11-21T09:00:00Z", ("v2", 100))
+    oldest = deployment("2026-11-20T09:00:00Z", ("v1", 100))
+
+    assert previous_stable_deployment([gradual, oldest, live, stable]) is stable
+    assert previous_stable_deployment([live]) is None
+    assert previous_stable_deployment([live, gradual]) is None
+
+
+def test_timestamps_are_compared_as_times_not_strings() -> None:
+    # As strings "…:00.5Z" sorts before "…:00Z"; as times it is half a second later.
+    later = deployment("2026-11-23T09:00:00.5Z", ("v2", 100))
+    earlier = deployment("2026-11-23T09:00:00Z", ("v1", 100))
+    assert previous_stable_deployment([earlier, later]) is earlier
+
+
+def test_a_plan_names_the_older_version_and_writes_nothing(client: CloudflareClient, sandbox: Sandbox) -> None:
+    first = deploy(client, "first")
+    second = deploy(client, "second")
+    writes_before = len(sandbox.writes())
+
+    plan = plan_rollback(client, WORKER)
+
+    assert plan.live_version_id == second
+    assert plan.target is not None and plan.target.id == first
+    assert plan.target_message == "first"
+    assert not plan.already_there and not plan.nothing_to_roll_back_to
+    assert len(sandbox.writes()) == writes_before
+
+
+def test_with_a_single_deployment_there_is_nothing_to_roll_back_to(client: CloudflareClient) -> None:
+    deploy(client, "only")
+    plan = plan_rollback(client, WORKER)
+    assert plan.nothing_to_roll_back_to and plan.target is None
+
+
+def test_to_must_name_an_existing_version(client: CloudflareClient) -> None:
+    deploy(client, "first")
+    with pytest.raises(UsageError, match="--to 0000: mcp-server has no such version"):
+        plan_rollback(client, WORKER, to="0000")
+
+
+def test_to_the_live_version_is_already_there(client: CloudflareClient) -> None:
+    deploy(client, "first")
+    second = deploy(client, "second")
+    assert plan_rollback(client, WORKER, to=second).already_there
+
+
+def test_a_long_message_is_cut_to_the_api_limit_and_says_so(client: CloudflareClient) -> None:
+    deploy(client, "first")
+    deploy(client, "second")
+    plan = plan_rollback(client, WORKER, message="x" * 80)
+    assert plan.message_cut and len(plan.message) == 50
+
+
+def test_execute_sends_all_traffic_to_the_target_and_records_what_was_live(client: CloudflareClient,
+                                                                           tmp_path: Path) -> None:
+    first = deploy(client, "first")
+    second = deploy(client, "second")
+    plan = plan_rollback(client, WORKER, message="back to first")
+    journal = Journal(tmp_path, None)
+
+    with journal.start("rollback", ["rollback"], None, {}) as run:
+        result = execute_rollback(client, plan, run, force=False, force_command=FORCE_COMMAND)
+
+    assert live_version(client) == first
+    assert result.deployment.message == "back to first" and not result.forced
+    change = journal.run("last").changes[0]
+    assert (change.kind, change.action, change.outcome) == ("worker_deployment", "rollback", "done")
+    assert change.ids["version_id"] == first and change.ids["deployment_id"] == result.deployment.id
+    assert change.before is not None and change.before["version_id"] == second
+
+
+def test_changed_secrets_stop_the_rollback_unless_forced(client: CloudflareClient, sandbox: Sandbox,
+                                                         tmp_path: Path) -> None:
+    first = deploy(client, "first")
+    deploy(client, "second")
+    client.put_secrets_bulk(WORKER, {"SERVICE_CREDENTIALS": "v2-credentials"})
+    plan = plan_rollback(client, WORKER)  # the secret change deployed a third version; target: the second
+    journal = Journal(tmp_path, None)
+    deployments_before = len(client.list_deployments(WORKER))
+
+    with pytest.raises(SecretsChangedRefusal) as refused, journal.start("rollback", [], None, {}) as run:
+        execute_rollback(client, plan, run, force=False, force_command=FORCE_COMMAND)
+
+    assert "SERVICE_CREDENTIALS" in refused.value.message and "Nothing was changed" in refused.value.message
+    assert refused.value.hint is not None and FORCE_COMMAND in refused.value.hint
+    assert len(client.list_deployments(WORKER)) == deployments_before
+    assert journal.run(run.run_id).outcome == "failed"
+
+    forced_plan = plan_rollback(client, WORKER, to=first)
+    with journal.start("rollback", [], None, {}) as run:
+        result = execute_rollback(client, forced_plan, run, force=True, force_command=FORCE_COMMAND)
+    assert result.forced and live_version(client) == first
+    assert any(r.query.get("force") == "true" for r in sandbox.writes())
+
+
+def test_a_run_under_a_held_lock_stops_before_reading_anything(client: CloudflareClient, sandbox: Sandbox,
+                                                               tmp_path: Path) -> None:
+    deploy(client, "first")
+    deploy(client, "second")
+    requests_before = len(sandbox.requests)
+    with Lock(tmp_path, None, command="provision"), pytest.raises(LockHeld):
+        rollback(client, tmp_path)
+    assert len(sandbox.requests) == requests_before
+
+
+def test_a_run_with_nothing_to_do_is_journaled_without_writing(client: CloudflareClient, sandbox: Sandbox,
+                                                               tmp_path: Path) -> None:
+    deploy(client, "first")
+    second = deploy(client, "second")
+    writes_before = len(sandbox.writes())
+
+    outcome = rollback(client, tmp_path, to=second)
+
+    assert outcome.result is None and outcome.plan.already_there
+    assert len(sandbox.writes()) == writes_before
+    assert Journal(tmp_path, None).run(str(outcome.run_id)).outcome == "no_changes"
+
+
+def rollback(client: CloudflareClient, state_dir: Path, *, to: str | None = None) -> RollbackOutcome:
+    def never(plan: RollbackPlan) -> None:
+        raise AssertionError(f"no confirmation expected for {plan.worker}")
+
+    return run_worker_rollback(client, state_dir, None, Redactor(), worker=WORKER, to=to, message=None, force=False,
+                               argv=["rollback"], force_command=lambda plan: FORCE_COMMAND, show_plan=lambda plan: None,
+                               confirm=never, on_warning=lambda text: None)
