@@ -20,7 +20,7 @@ from mcpdeploy.plan.models import Change, Plan
 from mcpdeploy.providers.http import HttpOptions
 
 # Keys of Change.params that hold what the resource was before the change (see plan/xano.py).
-BEFORE_KEYS = ("before", "before_document", "table", "group", "name", "queue", "script")
+BEFORE_KEYS = ("before", "before_document", "field", "table", "group", "name", "queue", "script")
 
 
 @dataclass

@@ -141,6 +141,9 @@ class XanoClient(ServiceClient):
         )
         return body
 
+    def delete_index(self, table_id: int, index_id: str) -> None:
+        self.send("DELETE", self._ws(f"/table/{table_id}/index/{index_id}"))
+
     def list_content(self, table_id: int) -> list[dict[str, Any]]:
         return self._paged(self._ws(f"/table/{table_id}/content"))
 
