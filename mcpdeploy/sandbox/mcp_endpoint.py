@@ -6,6 +6,10 @@ answers 401 with a Bearer challenge when that is not a 200. It follows the trans
 enforce: Accept must list JSON and SSE (406), Content-Type must be JSON (415), `initialize` issues an
 Mcp-Session-Id, any other request without a live session is a 400 (unknown session: 404), and DELETE ends the
 session. Sessions live in memory: a Worker keeps them in Durable Objects, not in the provisioned tables.
+
+It honours the auth switch as templates/worker/auth-switch.mjs does: while the sandbox Worker's deployed
+MCP_AUTH_DISABLED_UNTIL lies ahead (`clock` is now), no key is checked and every response carries
+`mcp-auth-disabled-until`; outside that window nothing changes.
 """
 
 from __future__ import annotations
@@ -13,9 +17,14 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from mcpdeploy import __version__
+from mcpdeploy.auth_switch import RESPONSE_HEADER, SWITCH_SECRET, disabled_until, iso
+from mcpdeploy.sandbox import credentials
+from mcpdeploy.sandbox.cloudflare import deployed_secret_value
 from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
 
 MCP_PATH = "/mcp"
@@ -24,6 +33,8 @@ AUTH_ME_PATH = f"/{AUTH_API_GROUP}/auth/me"
 SUPPORTED_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26")
 SERVER_INFO = {"name": "mcpdeploy-sandbox", "version": __version__}
 CHALLENGE = {"www-authenticate": 'Bearer realm="mcp"'}
+# Who a request is while the auth switch lets it through without a key.
+ANONYMOUS_USER: dict[str, Any] = {"id": None, "name": "anonymous (auth switched off)"}
 TOOLS: list[dict[str, Any]] = [
     {
         "name": "echo",
@@ -51,16 +62,25 @@ def _rpc_result(request_id: Any, result: dict[str, Any], headers: dict[str, str]
 class McpEndpoint:
     prefix = MCP_PATH
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, clock: Callable[[], datetime] | None = None) -> None:
         self._sandbox = sandbox
         self._sessions: dict[str, dict[str, Any]] = {}  # session id -> {"user": ..., "version": ...}
         self._lock = threading.Lock()
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
 
     def claims(self, path: str) -> bool:
         return path == MCP_PATH
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
-        user = self._authenticate(request)
+        until = disabled_until(deployed_secret_value(self._sandbox, credentials.WORKER_NAME, SWITCH_SECRET),
+                               self.clock())
+        if until is None:
+            return self._handle(request, self._authenticate(request))
+        response = self._handle(request, ANONYMOUS_USER)
+        response.headers[RESPONSE_HEADER] = iso(until)
+        return response
+
+    def _handle(self, request: SandboxRequest, user: dict[str, Any] | None) -> SandboxResponse:
         if user is None:
             return SandboxResponse.json(401, {"error": "invalid_token", "error_description":
                                               "a valid API key is required (Authorization: Bearer <key>)"},

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from mcpdeploy.auth_switch import RESPONSE_HEADER as AUTH_SWITCH_HEADER
+from mcpdeploy.auth_switch import SWITCH_SECRET
 from mcpdeploy.providers.http import join_url
 from mcpdeploy.providers.mcp_http import Credential, HttpAnswer, HttpCall, McpHttpClient, NoAnswer
 from mcpdeploy.smoke.diagnose import describe_body, explain_refusal, not_mcp_reason
@@ -302,6 +304,12 @@ def _refusal_check(check: tuple[str, str], call: HttpCall, answer: HttpAnswer, h
     if answer.status == 403:
         return CheckResult(check_id, title, Status.WARN, f"refused {how} with 403; the spec asks for 401 "
                            "(403 means insufficient scope)", http=http, reproducer=call)
+    switched_off_until = answer.headers.get(AUTH_SWITCH_HEADER)
+    if 200 <= answer.status < 300 and switched_off_until:
+        # The Worker says why it let us in (templates/worker/auth-switch.mjs): deliberate, temporary, but loud.
+        return CheckResult(check_id, title, Status.WARN, f"initialize {how} answered {answer.status}: authentication "
+                           f"is switched OFF until {switched_off_until} ({SWITCH_SECRET}); turn it back on with "
+                           "`mcpdeploy auth enable`", http=http)
     if 200 <= answer.status < 300:
         return CheckResult(check_id, title, Status.FAIL, f"initialize {how} answered {answer.status}: the MCP "
                            "endpoint is public; check the Worker's auth middleware", http=http, reproducer=call)
