@@ -1,5 +1,8 @@
 """Measure a fresh provision and a no-op rerun against the sandbox on loopback: HTTP calls, writes, wall time.
 
+Xano and Cloudflare are both configured (as `provision --sandbox` does); the Worker is not deployed, so no
+consumer or secrets are involved.
+
     python3 benchmarks/provision_sandbox.py [--runs N]
 
 Each run uses a new temp project and a new sandbox server; the calls are counted at the sandbox (what reached
@@ -34,6 +37,10 @@ def one_run() -> dict[str, float]:
                 "XANO_INSTANCE_URL": server.url,
                 "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
                 "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
+                "CLOUDFLARE_API_BASE_URL": f"{server.url}/client/v4",
+                "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
+                "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
+                "MCPDEPLOY_WORKER_NAME": credentials.WORKER_NAME,
                 "NO_COLOR": "1",
             })
             out: dict[str, float] = {}

@@ -60,9 +60,11 @@ def http_options(trace: Path | None, settings: Settings) -> Iterator[HttpOptions
         if secret is not None:
             redactor.add(secret.get_secret_value())
     writer = TraceWriter(trace, redactor) if trace else None
+    options = HttpOptions(trace=writer, redactor=redactor)
     try:
-        yield HttpOptions(trace=writer, redactor=redactor)
+        yield options
     finally:
+        options.close()
         if writer is not None:
             writer.close()
 

@@ -129,6 +129,34 @@ class HttpOptions:
     on_write: Callable[[str, str], None] | None = None
     # Logical calls made through every client sharing these options (retries not counted), for the reports.
     counts: dict[str, int] = field(default_factory=lambda: {"requests": 0, "writes": 0})
+    _network: httpx.HTTPTransport | None = field(default=None, repr=False)
+
+    def network_transport(self) -> httpx.BaseTransport:
+        """The injected transport, or one real transport shared by every client of the run: building the TLS
+        context of a new one costs ~50 ms, which used to be most of a no-op provision."""
+        if self.transport is not None:
+            return self.transport
+        if self._network is None:
+            self._network = httpx.HTTPTransport(retries=0)
+        return _Unclosable(self._network)
+
+    def close(self) -> None:
+        if self._network is not None:
+            self._network.close()
+            self._network = None
+
+
+class _Unclosable(httpx.BaseTransport):
+    """A shared transport handed to one client: closing that client must not close it for the others."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        pass
 
 
 class RetryingTransport(httpx.BaseTransport):
@@ -206,7 +234,7 @@ class ServiceClient:
         self.options = options or HttpOptions()
         if token:
             self.options.redactor.add(token)
-        inner = self.options.transport or httpx.HTTPTransport(retries=0)
+        inner = self.options.network_transport()
         self._http = httpx.Client(
             auth=BearerAuth(token) if token else None,
             transport=RetryingTransport(inner, self.options),

@@ -82,7 +82,7 @@ class McpHttpClient:
         if api_key:
             self.options.redactor.add(api_key)
         self._http = httpx.Client(
-            transport=self.options.transport or httpx.HTTPTransport(retries=0),
+            transport=self.options.network_transport(),
             timeout=self.options.timeout,
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
