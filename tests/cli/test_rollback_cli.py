@@ -102,10 +102,13 @@ def test_a_secrets_change_stops_the_rollback_until_forced(cli, project: Path) ->
     assert f"mcpdeploy rollback --sandbox --to {second} --force --yes" in refused.stderr
     assert live_version(project) == live_before
 
-    forced = cli("rollback", "--sandbox", "--yes", "--to", first, "--force")
+    forced = cli("rollback", "--sandbox", "--to", second, "--force", "--yes")  # the command the hint gave
     assert forced.exit_code == 0, forced.stderr
     assert "forced past changed secrets" in forced.stderr
-    assert live_version(project) == first
+    assert live_version(project) == second
+
+    older = cli("rollback", "--sandbox", "--yes", "--to", first, "--force")
+    assert older.exit_code == 0 and live_version(project) == first
 
 
 def test_with_one_deployment_there_is_nothing_to_roll_back_to(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
