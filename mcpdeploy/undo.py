@@ -84,6 +84,20 @@ def _tables(ctx: UndoContext) -> dict[int, dict[str, Any]]:
     return {int(t["id"]): t for t in ctx.xano.list_tables()}
 
 
+def _table_of(change: ChangeRecord) -> str:
+    """The table a journaled change is about: "table t", "field t.f" or "index t(...)"."""
+    return re.split(r"[.(]", change.resource.split(" ", 1)[1], maxsplit=1)[0]
+
+
+def _exported(ctx: UndoContext, table_id: int, table: str, needed: bool) -> dict[str, Any]:
+    """The ids of an undo step, with a verified export of the table first when rows are at stake."""
+    out: dict[str, Any] = {"table_id": table_id}
+    if needed:
+        path, count = export_rows(ctx.xano, table_id, table, ctx.backup_folder)
+        out |= {"export": str(path), "rows_exported": count}
+    return out
+
+
 def _undo_create_table(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
     table_id = int(change.ids["table_id"])
     name = change.resource.removeprefix("table ")
@@ -95,10 +109,7 @@ def _undo_create_table(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
                         f"holds {rows} row(s): removing it needs --allow-data-loss (they are exported first)")
 
     def act() -> dict[str, Any]:
-        out: dict[str, Any] = {"table_id": table_id}
-        if rows:
-            path, count = export_rows(ctx.xano, table_id, name, ctx.backup_folder)
-            out |= {"export": str(path), "rows_exported": count}
+        out = _exported(ctx, table_id, name, needed=bool(rows))
         ctx.xano.delete_table(table_id)
         return out
 
@@ -121,11 +132,7 @@ def _undo_add_field(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
                         f"{filled} row(s) hold a value: removing it needs --allow-data-loss (exported first)")
 
     def act() -> dict[str, Any]:
-        out: dict[str, Any] = {"table_id": table_id}
-        if filled:
-            path, count = export_rows(ctx.xano, table_id, change.resource.split(" ", 1)[1].split(".")[0],
-                                      ctx.backup_folder)
-            out |= {"export": str(path), "rows_exported": count}
+        out = _exported(ctx, table_id, _table_of(change), needed=bool(filled))
         ctx.xano.put_schema(table_id, [f for f in ctx.xano.get_schema(table_id) if f.get("name") != name])
         return out
 
@@ -152,11 +159,7 @@ def _undo_field_edit(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
                         f"{previous.get('type')}) may lose values: needs --allow-data-loss (exported first)")
 
     def act() -> dict[str, Any]:
-        out: dict[str, Any] = {"table_id": table_id}
-        if retype:
-            path, count = export_rows(ctx.xano, table_id, change.resource.split(" ", 1)[1].split(".")[0],
-                                      ctx.backup_folder)
-            out |= {"export": str(path), "rows_exported": count}
+        out = _exported(ctx, table_id, _table_of(change), needed=retype)
         fresh = ctx.xano.get_schema(table_id)
         names = [f.get("name") for f in fresh]
         merged = [previous if f.get("name") == previous.get("name") else f for f in fresh]

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from mcpdeploy.config import EnvVars
+from mcpdeploy.sandbox import credentials
+from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.server import SandboxServer
 
 _OUR_VARS = [v for k, v in vars(EnvVars).items() if k.isupper()]
 
@@ -29,6 +32,26 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.chdir(folder)
     return folder
+
+
+@pytest.fixture
+def served_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Path) -> Iterator[Sandbox]:
+    """A sandbox served on loopback, and the Xano variables a user would export to point mcpdeploy at it."""
+    box = Sandbox(tmp_path / "sandbox-state")
+    with SandboxServer(box) as server:
+        monkeypatch.setenv("XANO_INSTANCE_URL", server.url)
+        monkeypatch.setenv("XANO_WORKSPACE_ID", str(credentials.XANO_WORKSPACE_ID))
+        monkeypatch.setenv("XANO_METADATA_TOKEN", credentials.XANO_METADATA_TOKEN)
+        yield box
+
+
+@pytest.fixture
+def served_cloudflare(served_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The same sandbox with the Cloudflare variables (wrangler's names) pointing at it too."""
+    monkeypatch.setenv("CLOUDFLARE_API_BASE_URL", f"{served_sandbox.url}/client/v4")
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", credentials.CLOUDFLARE_API_TOKEN)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", credentials.CLOUDFLARE_ACCOUNT_ID)
+    return served_sandbox
 
 
 @dataclass

@@ -110,6 +110,7 @@ class Sandbox:
         self.state: dict[str, Any] = self._load()
         self.faults: list[Fault] = []
         self.requests: list[SandboxRequest] = []  # every request seen, for tests that count calls
+        self.url: str | None = None  # where a SandboxServer serves it, once started
         self.services: list[SandboxService] = []
         self._mount_default_services()
 

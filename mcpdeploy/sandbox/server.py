@@ -57,6 +57,7 @@ class SandboxServer:
         self.sandbox = sandbox
         self._server = _Server((host, port), _Handler)
         self._server.sandbox = sandbox
+        sandbox.url = self.url
         self._server.log = log
         self._thread: threading.Thread | None = None
 

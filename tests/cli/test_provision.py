@@ -4,31 +4,19 @@ configured exactly as a user configures a real Xano instance: through the enviro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from mcpdeploy.providers.xano import XanoClient
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Fault, Sandbox
-from mcpdeploy.sandbox.server import SandboxServer
+from tests.support.served import xano_client
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Path) -> Iterator[Sandbox]:
-    box = Sandbox(tmp_path / "sandbox-state")
-    with SandboxServer(box) as server:
-        monkeypatch.setenv("XANO_INSTANCE_URL", server.url)
-        monkeypatch.setenv("XANO_WORKSPACE_ID", str(credentials.XANO_WORKSPACE_ID))
-        monkeypatch.setenv("XANO_METADATA_TOKEN", credentials.XANO_METADATA_TOKEN)
-        box.url = server.url  # type: ignore[attr-defined]
-        yield box
-
-
-def xano_of(box: Sandbox) -> XanoClient:
-    return XanoClient(box.url, credentials.XANO_METADATA_TOKEN, 1)  # type: ignore[attr-defined]
+def sandbox(served_sandbox: Sandbox) -> Sandbox:
+    return served_sandbox
 
 
 def test_a_fresh_provision_creates_both_tables_the_group_and_four_endpoints(cli, sandbox: Sandbox) -> None:
@@ -41,8 +29,8 @@ def test_a_fresh_provision_creates_both_tables_the_group_and_four_endpoints(cli,
     assert [a["outcome"] for a in report["applied"]] == ["done"] * 10
     assert any("Cloudflare is not configured" in note for note in report["notes"])
     canonical = report["outputs"]["xano_api_group_canonical"]
-    assert report["outputs"]["xano_api_base_url"] == f"{sandbox.url}/api:{canonical}"  # type: ignore[attr-defined]
-    client = xano_of(sandbox)
+    assert report["outputs"]["xano_api_base_url"] == f"{sandbox.url}/api:{canonical}"
+    client = xano_client(sandbox)
     assert {"mcp_sessions", "usage_logs"} <= {t["name"] for t in client.list_tables()}
     group = next(g for g in client.list_api_groups() if g["name"] == "mcp")
     assert sorted((a["verb"], a["name"]) for a in client.list_apis(group["id"])) == [
@@ -83,7 +71,7 @@ def test_without_a_terminal_provision_needs_yes_and_writes_nothing(cli, sandbox:
 
 def test_a_destructive_change_is_shown_and_blocked_until_allowed(cli, sandbox: Sandbox) -> None:
     cli("provision", "--yes")
-    client = xano_of(sandbox)
+    client = xano_client(sandbox)
     group = next(g for g in client.list_api_groups() if g["name"] == "mcp")
     client.create_api(group["id"], 'query "debug" verb=GET {\n  input {\n  }\n\n  stack {\n  }\n\n'
                                    '  response = null\n}\n')

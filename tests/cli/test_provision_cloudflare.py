@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from mcpdeploy.files.devvars import read_dev_vars
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
-from mcpdeploy.sandbox.server import SandboxServer
 from tests.support.openapi_requests import OpenApiRequestValidator
+from tests.support.served import cloudflare_client
 from tests.support.trace_requests import requests_from_trace
 
 CLOUDFLARE_SPECS = [Path(__file__).parents[1] / "reference" / "cloudflare" / name
@@ -43,31 +42,19 @@ PLANTED_API_KEY = "xano-key-PLANTED-7c41e9b2"
 @dataclass
 class Env:
     sandbox: Sandbox
-    url: str
     project: Path
 
     def cloudflare(self) -> CloudflareClient:
-        return CloudflareClient(f"{self.url}/client/v4", credentials.CLOUDFLARE_API_TOKEN,
-                                credentials.CLOUDFLARE_ACCOUNT_ID)
+        return cloudflare_client(self.sandbox)
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Path) -> Iterator[Env]:
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Path, served_cloudflare: Sandbox) -> Env:
     (project / "wrangler.toml").write_text(WRANGLER_TOML)
     creds = tmp_path / "service-credentials.toml"  # outside the project, as a user keeps it
     creds.write_text(f'[xano]\nauth_type = "api_key"\n\n[xano.credentials]\napi_key = "{PLANTED_API_KEY}"\n')
-    box = Sandbox(tmp_path / "sandbox-state")
-    with SandboxServer(box) as server:
-        for name, value in {
-            "XANO_INSTANCE_URL": server.url, "XANO_WORKSPACE_ID": "1",
-            "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
-            "CLOUDFLARE_API_BASE_URL": f"{server.url}/client/v4",
-            "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
-            "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
-            "MCPDEPLOY_SERVICE_CREDENTIALS_FILE": str(creds),
-        }.items():
-            monkeypatch.setenv(name, value)
-        yield Env(box, server.url, project)
+    monkeypatch.setenv("MCPDEPLOY_SERVICE_CREDENTIALS_FILE", str(creds))
+    return Env(served_cloudflare, project)
 
 
 def snapshot(project: Path) -> dict[str, bytes]:

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from mcpdeploy.lock import Lock
-from mcpdeploy.providers.xano import XanoClient
-from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
-from mcpdeploy.sandbox.server import SandboxServer
+from tests.support.served import xano_client
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Path) -> Iterator[Sandbox]:
-    box = Sandbox(tmp_path / "state")
-    with SandboxServer(box) as server:
-        monkeypatch.setenv("XANO_INSTANCE_URL", server.url)
-        monkeypatch.setenv("XANO_WORKSPACE_ID", "1")
-        monkeypatch.setenv("XANO_METADATA_TOKEN", credentials.XANO_METADATA_TOKEN)
-        box.url = server.url  # type: ignore[attr-defined]
-        yield box
+def sandbox(served_sandbox: Sandbox) -> Sandbox:
+    return served_sandbox
 
 
 def test_each_provision_is_a_run_in_the_history_with_the_ids_it_got(cli, sandbox: Sandbox) -> None:
@@ -56,7 +47,7 @@ def test_removing_a_field_exports_the_table_first_and_the_export_is_complete(
     for i in range(3):
         assert httpx.post(f"{base}/usage_logs", json={"session_id": f"s{i}", "user_id": "u", "tool_name": "t"}
                           ).status_code == 200
-    client = XanoClient(sandbox.url, credentials.XANO_METADATA_TOKEN, 1)  # type: ignore[attr-defined]
+    client = xano_client(sandbox)
     logs = next(t for t in client.list_tables() if t["name"] == "usage_logs")
     client.put_schema(logs["id"], [*client.get_schema(logs["id"]),
                                    {"name": "legacy", "type": "text", "nullable": True, "required": False}])

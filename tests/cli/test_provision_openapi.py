@@ -4,58 +4,33 @@ document defines, with parameters and bodies that validate against it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from mcpdeploy.providers.xano import XanoClient
-from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
-from mcpdeploy.sandbox.server import SandboxServer
-from tests.support.openapi_requests import OpenApiRequestValidator, RecordedRequest
+from tests.support.openapi_requests import OpenApiRequestValidator
+from tests.support.served import xano_client
+from tests.support.trace_requests import requests_from_trace
 
 XANO_SPEC = Path(__file__).parents[1] / "reference" / "xano" / "openapi-from-docs.json"
 
 
-@pytest.fixture
-def sandbox_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Path) -> Iterator[str]:
-    with SandboxServer(Sandbox(tmp_path / "state")) as server:
-        monkeypatch.setenv("XANO_INSTANCE_URL", server.url)
-        monkeypatch.setenv("XANO_WORKSPACE_ID", "1")
-        monkeypatch.setenv("XANO_METADATA_TOKEN", credentials.XANO_METADATA_TOKEN)
-        yield server.url
-
-
-def traced_requests(trace: Path) -> list[RecordedRequest]:
-    requests = []
-    for line in trace.read_text().splitlines():
-        entry = json.loads(line)
-        body = entry["request_body"]
-        raw = b"" if body in ("", None) else (body if isinstance(body, str) else json.dumps(body)).encode()
-        headers = dict(entry["request_headers"])
-        headers["authorization"] = "Bearer redacted-in-trace"
-        requests.append(RecordedRequest(entry["method"], entry["url"], headers, raw))
-    return requests
-
-
 def test_every_request_of_a_fresh_provision_and_a_rerun_is_a_documented_xano_operation(
-    cli, sandbox_url: str, project: Path
+    cli, served_sandbox: Sandbox, project: Path
 ) -> None:
     trace = project / "trace.jsonl"
     assert cli("provision", "--yes", "--trace", str(trace)).exit_code == 0
     assert cli("provision", "--yes", "--trace", str(trace)).exit_code == 0
-    requests = traced_requests(trace)
+    requests = requests_from_trace(trace, url_contains="/api:meta/")
     checked = OpenApiRequestValidator([XANO_SPEC]).assert_valid(requests)
     assert checked == len(requests) > 10
     assert {r.method for r in requests} == {"GET", "POST"}
 
 
 def test_field_index_and_endpoint_updates_and_removals_are_documented_operations_too(
-    cli, sandbox_url: str, project: Path
+    cli, served_sandbox: Sandbox, project: Path
 ) -> None:
     assert cli("provision", "--yes").exit_code == 0
-    client = XanoClient(sandbox_url, credentials.XANO_METADATA_TOKEN, 1)
+    client = xano_client(served_sandbox)
     logs = next(t for t in client.list_tables() if t["name"] == "usage_logs")
     sessions = next(t for t in client.list_tables() if t["name"] == "mcp_sessions")
     client.put_schema(logs["id"], [f for f in client.get_schema(logs["id"]) if f["name"] != "cost"]
@@ -73,7 +48,7 @@ def test_field_index_and_endpoint_updates_and_removals_are_documented_operations
     assert result.exit_code == 0, result.stderr
     kinds = {c["kind"] for c in json.loads(result.stdout)["changes"]}
     assert kinds == {"add_field", "remove_field", "add_index", "update_endpoint"}
-    requests = traced_requests(trace)
+    requests = requests_from_trace(trace, url_contains="/api:meta/")
     OpenApiRequestValidator([XANO_SPEC]).assert_valid(requests)
     assert {(r.method, r.url.rsplit("/", 1)[-1].split("?")[0]) for r in requests if r.method != "GET"} >= {
         ("PUT", "schema"), ("POST", "unique"), ("PUT", str(api["id"]))

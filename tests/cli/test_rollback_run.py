@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from mcpdeploy.providers.xano import XanoClient
-from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
-from mcpdeploy.sandbox.server import SandboxServer
+from tests.support.served import xano_client
 
 WRANGLER_TOML = '# my worker\nname = "usage-mcp"\nmain = "src/index.ts"\n'
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Path) -> Iterator[Sandbox]:
+def sandbox(served_cloudflare: Sandbox, project: Path) -> Sandbox:
     (project / "wrangler.toml").write_text(WRANGLER_TOML)
-    box = Sandbox(tmp_path / "state")
-    with SandboxServer(box) as server:
-        for name, value in {
-            "XANO_INSTANCE_URL": server.url, "XANO_WORKSPACE_ID": "1",
-            "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
-            "CLOUDFLARE_API_BASE_URL": f"{server.url}/client/v4",
-            "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
-            "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
-        }.items():
-            monkeypatch.setenv(name, value)
-        box.url = server.url  # type: ignore[attr-defined]
-        yield box
-
-
-def xano(box: Sandbox) -> XanoClient:
-    return XanoClient(box.url, credentials.XANO_METADATA_TOKEN, 1)  # type: ignore[attr-defined]
+    return served_cloudflare
 
 
 def provisioned(cli) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -82,7 +64,7 @@ def test_with_allow_data_loss_rows_are_exported_verified_and_everything_is_undon
     export = Path(sessions["ids"]["export"])
     assert sessions["ids"]["rows_exported"] == 3
     assert sorted(json.loads(line)["session_id"] for line in export.read_text().splitlines()) == ["s0", "s1", "s2"]
-    client = xano(sandbox)
+    client = xano_client(sandbox)
     assert {"mcp_sessions", "usage_logs"} & {t["name"] for t in client.list_tables()} == set()
     assert "mcp" not in {g["name"] for g in client.list_api_groups()}
     assert (project / "wrangler.toml").read_text() == WRANGLER_TOML  # restored from the backup
@@ -118,11 +100,11 @@ def test_empty_tables_are_removed_without_the_data_loss_flag(
     report = provisioned(cli)
     result = cli("rollback", "--run", report["run_id"], "--yes")
     assert result.exit_code == 0, result.stderr
-    assert {"mcp_sessions", "usage_logs"} & {t["name"] for t in xano(sandbox).list_tables()} == set()
+    assert {"mcp_sessions", "usage_logs"} & {t["name"] for t in xano_client(sandbox).list_tables()} == set()
 
 
 def test_the_queue_created_by_the_run_needs_the_data_loss_flag(cli, sandbox: Sandbox) -> None:
     report = provisioned(cli)
     refused = cli("rollback", "--run", report["run_id"], "--yes")
     assert refused.exit_code == 3 and "queue usage-queue" in refused.stderr
-    assert {"mcp_sessions", "usage_logs"} <= {t["name"] for t in xano(sandbox).list_tables()}
+    assert {"mcp_sessions", "usage_logs"} <= {t["name"] for t in xano_client(sandbox).list_tables()}
