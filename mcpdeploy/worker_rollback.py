@@ -22,6 +22,7 @@ from typing import Any
 from mcpdeploy.errors import McpdeployError, ServiceError, UsageError
 from mcpdeploy.journal import Journal, RunHandle
 from mcpdeploy.lock import Lock
+from mcpdeploy.plan.worker_secrets import forget_pushed_secrets
 from mcpdeploy.providers.cloudflare import CloudflareClient, SecretsChangedSinceVersion
 from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_CHARS, Deployment, WorkerVersion, annotation_message
 from mcpdeploy.redaction import Redactor
@@ -223,6 +224,10 @@ def run_worker_rollback(
         lock.renew()  # a long look at the prompt must not leave us acting on a lease someone else took over
         with journal.start("rollback", argv, digest, target) as run:
             result = execute_rollback(client, plan, run, force=force, force_command=force_command(plan))
+        if forget_pushed_secrets(state_dir, environment, worker):
+            on_warning("the Worker now runs with the secrets that version had, not the last SERVICE_CREDENTIALS "
+                       "pushed; the next `wrangler deploy` brings the latest ones back, and `mcpdeploy provision` "
+                       "then checks and pushes them")
         return RollbackOutcome(plan, result, run.run_id)
 
 

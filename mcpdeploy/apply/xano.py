@@ -12,6 +12,7 @@ from mcpdeploy.backup import export_rows
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.plan.models import Change
 from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.providers.xanoscript import SPEC_OWNED_KEYS
 
 KIND_ORDER = (
     "create_table",
@@ -105,7 +106,8 @@ class XanoExecutor:
                 continue
             wanted = change.params["field"]
             if wanted["name"] in by_name:
-                by_name[wanted["name"]].update(wanted)
+                # Only what the schema files decide: a column someone made private or sensitive stays so.
+                by_name[wanted["name"]].update({k: wanted[k] for k in SPEC_OWNED_KEYS if k in wanted})
             else:
                 by_name[wanted["name"]] = dict(wanted)
                 order.append(wanted["name"])

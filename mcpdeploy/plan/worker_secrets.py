@@ -21,7 +21,25 @@ NAMES = (secrets.SERVICE_CREDENTIALS_VAR, secrets.KEY_VAR)
 
 
 def record_path(settings: Settings) -> Path:
-    return settings.state_dir / "pushed-secrets" / f"{settings.env_name or 'default'}.json"
+    return _record_file(settings.state_dir, settings.env_name)
+
+
+def _record_file(state_dir: Path, environment: str | None) -> Path:
+    return state_dir / "pushed-secrets" / f"{environment or 'default'}.json"
+
+
+def forget_pushed_secrets(state_dir: Path, environment: str | None, script: str) -> bool:
+    """After a rollback the live version carries the secrets it had then, not the last ones pushed: forget the
+    push record so the next provision pushes the current ones again. True when there was one to forget."""
+    path = _record_file(state_dir, environment)
+    try:
+        record = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(record, dict) or record.get("script") != script:
+        return False
+    path.unlink(missing_ok=True)
+    return True
 
 
 def read_record(settings: Settings) -> dict[str, Any]:

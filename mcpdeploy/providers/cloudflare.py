@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from mcpdeploy.errors import ApiError, ServiceError, UsageError
+from mcpdeploy.errors import ApiError, ServiceError, ServiceUnreachable, UsageError
 from mcpdeploy.providers.cloudflare_errors import (
     ACCOUNT_TOKEN_ON_USER_VERIFY,
     CONSUMER_EXISTS,
@@ -175,7 +175,9 @@ class CloudflareClient(ServiceClient):
                 raise exc from None
             if again is None:
                 raise
-            return again, False
+            # Refused by the API: someone else made it meanwhile. Lost on the way back (the connection dropped):
+            # our create most likely made it, and saying so lets `rollback --run` offer to remove it.
+            return again, isinstance(exc, ServiceUnreachable)
         return Queue.model_validate(created), True
 
     def get_queue(self, queue_id: str) -> Queue:
@@ -207,7 +209,13 @@ class CloudflareClient(ServiceClient):
             if mine.has_settings(batch_size, max_wait_time_ms):
                 return mine, False
             path = self._account(f"queues/{queue_id}/consumers/{mine.consumer_id}")
-            return Consumer.model_validate(self._result("PUT", path, json_body=body)), True
+            # A PUT replaces the consumer: keep what mcpdeploy does not own (dead-letter queue, retries,
+            # concurrency), as wrangler sends the whole body too.
+            kept = {k: v for k, v in mine.settings.model_dump(exclude_none=True).items() if k not in settings}
+            update = {**body, "settings": {**kept, **settings}}
+            if mine.dead_letter_queue:
+                update["dead_letter_queue"] = mine.dead_letter_queue
+            return Consumer.model_validate(self._result("PUT", path, json_body=update)), True
         path = self._account(f"queues/{queue_id}/consumers")
         if workers:
             raise self._consumer_conflict("POST", path, queue_id, script_name, workers[0].worker)

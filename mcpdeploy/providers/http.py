@@ -120,7 +120,8 @@ class HttpOptions:
     """How every client talks HTTP. Tests inject `transport` (the sandbox or respx) and a no-op `sleep`."""
 
     timeout: float = 30.0
-    max_retries: int = 4
+    # Six backoffs without Retry-After add up to ~16-32 s: enough for Xano's 20-second rate window.
+    max_retries: int = 6
     max_retry_wait: float = 60.0
     trace: TraceWriter | None = None
     transport: httpx.BaseTransport | None = None
@@ -191,6 +192,7 @@ class RetryingTransport(httpx.BaseTransport):
                 attempt += 1
                 continue
             response.read()
+            response.extensions["mcpdeploy_attempts"] = attempt + 1
             self._trace(request, response, started)
             if response.status_code in RETRY_STATUSES and attempt < self._options.max_retries:
                 if response.status_code != 429 and request.method not in IDEMPOTENT_METHODS:
@@ -304,6 +306,9 @@ class ServiceClient:
             ) from exc
         if response.is_success or response.status_code in ok_statuses:
             return response
+        if method.upper() == "DELETE" and response.status_code == 404 \
+                and response.extensions.get("mcpdeploy_attempts", 1) > 1:
+            return response  # the first attempt deleted it and its answer was lost: the goal is reached
         code, detail = self.parse_error(response)
         detail = self._safe(detail)
         if response.status_code == 429 or response.status_code in RETRY_STATUSES:

@@ -123,8 +123,7 @@ class XanoClient(ServiceClient):
         self.send("DELETE", self._ws(f"/table/{table_id}"))
 
     def get_schema(self, table_id: int) -> list[dict[str, Any]]:
-        body = self._json(self.send("GET", self._ws(f"/table/{table_id}/schema")))
-        return list(body) if isinstance(body, list) else list(body.get("schema", []))
+        return self._list_answer(f"/table/{table_id}/schema", "schema")
 
     def put_schema(self, table_id: int, fields: list[dict[str, Any]]) -> None:
         """Replace the whole schema. Xano wants the primary key first, so `id` is moved to the front here."""
@@ -132,8 +131,18 @@ class XanoClient(ServiceClient):
         self.send("PUT", self._ws(f"/table/{table_id}/schema"), json_body={"schema": ordered})
 
     def get_indexes(self, table_id: int) -> list[dict[str, Any]]:
-        body = self._json(self.send("GET", self._ws(f"/table/{table_id}/index")))
-        return list(body) if isinstance(body, list) else list(body.get("index", []))
+        return self._list_answer(f"/table/{table_id}/index", "index")
+
+    def _list_answer(self, path: str, key: str) -> list[dict[str, Any]]:
+        """A bare array (what clients see), or an object holding it under `key` (how Xano's spec types it).
+        Any other shape is an error, never "empty": read as empty, it would plan every column as missing."""
+        body = self._json(self.send("GET", self._ws(path)))
+        if isinstance(body, dict) and isinstance(body.get(key), list):
+            body = body[key]
+        if not isinstance(body, list):
+            raise ApiError(service=self.service, method="GET", url=self.url(self._ws(path)), status=200, code=None,
+                           detail=f"unexpected answer: expected a list of {key} entries")
+        return body
 
     def add_index(self, table_id: int, index_type: str, fields: list[dict[str, str]]) -> dict[str, Any]:
         body: dict[str, Any] = self._json(

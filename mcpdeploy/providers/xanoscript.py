@@ -208,7 +208,9 @@ _QUOTED_NAME = re.compile(r'^(query|table)\s+"([a-zA-Z0-9_/{}]+)"')
 def normalize(document: str) -> str:
     """A whitespace-insensitive form: equal for two documents that differ only in layout (indentation, blank
     lines, aligned `data` keys, a quoted or bare query name), different when any token differs."""
-    text = _QUOTED_NAME.sub(r"\1 \2", document.strip())
+    # Newer Xano versions may add the group a query belongs to; it is implied by where the endpoint lives.
+    text = _API_GROUP_LINE.sub("", document)
+    text = _QUOTED_NAME.sub(r"\1 \2", text.strip())
     out: list[str] = []
     position = 0
     for match in _STRING.finditer(text):
@@ -219,6 +221,9 @@ def normalize(document: str) -> str:
     return "".join(out).strip()
 
 
+_API_GROUP_LINE = re.compile(r'^[ \t]*api_group[ \t]*=[ \t]*"(?:\\.|[^"\\])*"[ \t]*\r?\n', re.M)
+
+
 def _squeeze(code: str) -> str:
     return _SPACE_AROUND_PUNCTUATION.sub(r"\1", re.sub(r"\s+", " ", code))
 
@@ -226,16 +231,19 @@ def _squeeze(code: str) -> str:
 # --- Metadata API JSON ------------------------------------------------------------------------------------------
 
 
-def _json_default(field: FieldSpec) -> Any:
-    """The `default` as Xano's column JSON carries it: a string ("" for none), except int/decimal/bool columns,
-    whose add-column operations type it as a number or boolean."""
-    if field.type in ("int", "decimal", "bool"):
-        return field.default
-    return "" if field.default is None else str(field.default)
+def _json_default(field: FieldSpec) -> str:
+    """The `default` as the schema PUT carries it: always a string ("" for none), whatever the column's type."""
+    return _default_text(field.default)
+
+
+def _validators(filters: tuple[str, ...] | list[str]) -> dict[str, bool]:
+    """Text filters as the schema PUT spells them (`validators`; `filters` is the add-column body's name)."""
+    return {"trim": "trim" in filters, "lower": "lower" in filters}
 
 
 def field_json(field: FieldSpec) -> dict[str, Any]:
-    """The column as the Metadata API's schema JSON (§3.2): the add-column body plus its `type`."""
+    """The column as the schema PUT's JSON (§3.2). `access`, `sensitive` and `style` are what a new column gets;
+    for an existing one, apply keeps what Xano has (see SPEC_OWNED_KEYS)."""
     document: dict[str, Any] = {
         "name": field.name,
         "type": field.type,
@@ -246,12 +254,15 @@ def field_json(field: FieldSpec) -> dict[str, Any]:
         "sensitive": False,
         "style": "single",
     }
-    default = _json_default(field)
-    if default is not None and field.type not in ("json", "uuid"):
-        document["default"] = default
-    if field.filters:
-        document["filters"] = {name: True for name in field.filters}
+    if field.type not in ("json", "uuid"):
+        document["default"] = _json_default(field)
+    if field.type in ("text", "email"):
+        document["validators"] = _validators(field.filters)
     return document
+
+
+# The keys of a column the schema files decide; anything else (access, sensitive, style...) stays as it is in Xano.
+SPEC_OWNED_KEYS = ("type", "description", "nullable", "required", "default", "validators")
 
 
 def index_json(index: IndexSpec) -> dict[str, Any]:
@@ -297,4 +308,10 @@ def field_matches(spec_field: FieldSpec, xano_field: dict[str, Any]) -> list[str
     current_description = str(xano_field.get("description") or "")
     if current_description != spec_field.description:
         differences.append(f"description {current_description!r} -> {spec_field.description!r}")
+    if spec_field.type in ("text", "email"):
+        live = xano_field.get("validators") or {}
+        current_filters = sorted(k for k in ("trim", "lower") if isinstance(live, dict) and live.get(k))
+        wanted_filters = sorted(spec_field.filters)
+        if current_filters != wanted_filters:
+            differences.append(f"filters {current_filters} -> {wanted_filters}")
     return differences

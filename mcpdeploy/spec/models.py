@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 
 FieldType = Literal["text", "int", "json", "timestamp", "decimal", "bool", "email", "uuid", "date"]
 FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
-FieldFilter = Literal["trim", "lower", "upper"]
+FieldFilter = Literal["trim", "lower"]  # what both XanoScript and the schema PUT (`validators`) can carry
 IndexType = Literal["btree", "unique"]
 Verb = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Operation = Literal["create", "get", "update"]

@@ -169,3 +169,30 @@ def test_json_output_keeps_stdout_pure_json(cli, sandbox: Sandbox) -> None:
     assert "\x1b[" not in result.stderr  # NO_COLOR is set by the test isolation
 
 
+
+
+def test_an_update_to_a_column_keeps_what_xano_owns_private_and_sensitive(cli, sandbox: Sandbox) -> None:
+    cli("provision", "--yes")
+    client = xano_client(sandbox)
+    sessions = next(t for t in client.list_tables() if t["name"] == "mcp_sessions")
+    schema = client.get_schema(sessions["id"])
+    for column in schema:
+        if column["name"] == "status":
+            column.update(default="", access="private", sensitive=True)  # drifted, and made private by hand
+    client.put_schema(sessions["id"], schema)
+    result = cli("provision", "--yes", "--json")
+    assert [c["kind"] for c in json.loads(result.stdout)["changes"]] == ["update_field"]
+    [status] = [c for c in client.get_schema(sessions["id"]) if c["name"] == "status"]
+    assert (status["default"], status["access"], status["sensitive"]) == ("active", "private", True)
+
+
+def test_a_text_column_added_to_an_existing_table_gets_its_trim_filter(cli, sandbox: Sandbox) -> None:
+    cli("provision", "--yes")
+    client = xano_client(sandbox)
+    logs = next(t for t in client.list_tables() if t["name"] == "usage_logs")
+    client.put_schema(logs["id"], [c for c in client.get_schema(logs["id"]) if c["name"] != "ai_model"])
+    plan = json.loads(cli("provision", "--yes", "--json").stdout)
+    assert [c["resource"] for c in plan["changes"]] == ["field usage_logs.ai_model"]
+    [ai_model] = [c for c in client.get_schema(logs["id"]) if c["name"] == "ai_model"]
+    assert ai_model["validators"]["trim"] is True
+    assert cli("plan", "--detailed-exitcode").exit_code == 0

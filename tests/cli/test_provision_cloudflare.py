@@ -158,3 +158,26 @@ def test_out_of_range_consumer_settings_are_refused_before_anything_is_sent(cli,
     assert "max_batch_size" in result.stderr and "100" in result.stderr
     assert snapshot(env.project) == before
     assert env.sandbox.requests == []
+
+
+def test_after_a_forced_rollback_provision_pushes_the_current_secrets_again(
+    cli, env: Env, tmp_path: Path
+) -> None:
+    env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
+    assert cli("provision", "--yes").exit_code == 0  # pushes the secrets: a new live version
+    creds = tmp_path / "service-credentials.toml"
+    creds.write_text(creds.read_text().replace(PLANTED_API_KEY, PLANTED_API_KEY + "-rotated"))
+    assert cli("provision", "--yes").exit_code == 0  # pushes the rotated key: another version
+    rolled = cli("rollback", "--yes", "--force")
+    assert rolled.exit_code == 0, rolled.stderr
+    assert "secrets that version had" in rolled.stderr
+    # The plan sees that the live secrets are not the current ones; Cloudflare refuses secret edits until the
+    # latest version is deployed again (10215), and provision says what to do.
+    refused = cli("provision", "--yes", "--json")
+    assert [c["kind"] for c in json.loads(refused.stdout)["changes"]] == ["push_secrets"]
+    assert refused.exit_code == 6 and "Deploy the latest version first" in refused.stderr
+    env.cloudflare().upload_worker(WORKER, "export default {}", "redeploy")  # what `wrangler deploy` does
+    result = cli("provision", "--yes", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [c["kind"] for c in json.loads(result.stdout)["changes"]] == ["push_secrets"]
+    assert cli("plan", "--detailed-exitcode").exit_code == 0

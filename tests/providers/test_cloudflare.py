@@ -381,3 +381,41 @@ def test_a_planted_secret_value_is_in_no_trace_error_or_sandbox_file(harness: Ha
     everything += [p.read_text() for p in (tmp_path / "sandbox").rglob("*") if p.is_file()]
     for text in everything:
         assert "PLANTED" not in text
+
+
+def test_updating_the_consumer_keeps_the_dead_letter_queue_and_retries_someone_else_set(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    queue, _ = h.client.ensure_queue("usage-queue")
+    h.client.upload_worker("mcp-server", "export default {}", "deploy")
+    h.client._result("POST", f"accounts/{ACCOUNT}/queues/{queue.queue_id}/consumers", json_body={
+        "type": "worker", "script_name": "mcp-server", "dead_letter_queue": "usage-dlq",
+        "settings": {"batch_size": 10, "max_wait_time_ms": 5000, "max_retries": 7}})
+    consumer, changed = h.client.ensure_consumer(queue.queue_id, "mcp-server", 100, 30000)
+    assert changed
+    assert (consumer.settings.batch_size, consumer.settings.max_wait_time_ms) == (100, 30000)
+    [live] = h.client.list_consumers(queue.queue_id)
+    assert live.dead_letter_queue == "usage-dlq"
+    assert live.settings.max_retries == 7
+
+
+def test_a_queue_whose_create_answer_was_lost_counts_as_created_by_us(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+
+    class AnswerLost(httpx.BaseTransport):
+        """The create reaches the API, then the connection drops before the answer comes back."""
+
+        def __init__(self, inner: httpx.BaseTransport) -> None:
+            self.inner = inner
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            response = self.inner.handle_request(request)
+            if request.method == "POST" and request.url.path.endswith("/queues"):
+                raise httpx.RemoteProtocolError("connection dropped", request=request)
+            return response
+
+    options = HttpOptions(transport=AnswerLost(h.recorder), sleep=lambda s: None)
+    queue, created = CloudflareClient(BASE, credentials.CLOUDFLARE_API_TOKEN, ACCOUNT, options).ensure_queue(
+        "usage-queue")
+    assert created is True  # so `rollback --run` can offer to remove it
+    assert queue.queue_name == "usage-queue"
+    assert [r.method for r in h.recorder.requests] == ["GET", "POST", "GET"]  # the POST was not sent twice

@@ -102,3 +102,20 @@ def test_the_trace_holds_every_exchange_and_no_secret(tmp_path: Path) -> None:
     assert entry["request_headers"]["authorization"] == "***"
     assert entry["response_body"] == {"echo": "***", "id": 7}
     assert (tmp_path / "trace.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+@respx.mock
+def test_a_delete_whose_answer_was_lost_and_is_then_404_has_reached_its_goal() -> None:
+    route = respx.delete("https://api.example.test/v1/things/7").mock(
+        side_effect=[httpx.RemoteProtocolError("dropped after the delete"), httpx.Response(404)]
+    )
+    response = client(HttpOptions(sleep=lambda s: None)).send("DELETE", "things/7")
+    assert response.status_code == 404
+    assert route.call_count == 2
+
+
+@respx.mock
+def test_a_delete_of_something_that_never_existed_is_still_an_error() -> None:
+    respx.delete("https://api.example.test/v1/things/8").mock(return_value=httpx.Response(404))
+    with pytest.raises(ApiError):
+        client(HttpOptions()).send("DELETE", "things/8")

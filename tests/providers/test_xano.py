@@ -87,3 +87,10 @@ def test_the_runtime_url_keeps_the_api_group_and_the_branch() -> None:
     assert xano().runtime_base_url("e6emygx3") == "https://x8ki-letl-twmt.n7.xano.io/api:e6emygx3"
     dev = XanoClient("https://h.xano.io", "t", 1, branch="dev")
     assert dev.runtime_base_url("e6emygx3") == "https://h.xano.io/api:e6emygx3:dev"
+
+
+@respx.mock
+def test_a_schema_answer_of_an_unknown_shape_is_an_error_not_an_empty_table() -> None:
+    respx.get(f"{META}/workspace/1/table/9/schema").mock(return_value=httpx.Response(200, json={"fields": []}))
+    with pytest.raises(ApiError, match="unexpected answer"):
+        xano().get_schema(9)

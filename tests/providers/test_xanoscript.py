@@ -213,14 +213,16 @@ def test_any_token_change_counts_as_a_difference(documents: dict[str, str], befo
 # --- Metadata API JSON and comparing with what Xano returns ---------------------------------------------------------
 
 
-def test_field_json_has_the_shape_of_xanos_column_json() -> None:
+def test_field_json_has_the_shape_of_the_schema_puts_column_json() -> None:
     status = FieldSpec(name="status", type="text", default="active", filters=("trim",))
     assert field_json(status) == {
         "name": "status", "type": "text", "description": "", "nullable": False, "required": False,
-        "access": "public", "sensitive": False, "style": "single", "default": "active", "filters": {"trim": True},
+        "access": "public", "sensitive": False, "style": "single", "default": "active",
+        "validators": {"trim": True, "lower": False},  # the PUT's name for text filters
     }
-    assert field_json(FieldSpec(name="n", type="int", default=3))["default"] == 3
-    assert "default" not in field_json(FieldSpec(name="n", type="int"))
+    # The PUT types `default` as a string for every column type.
+    assert field_json(FieldSpec(name="n", type="int", default=3))["default"] == "3"
+    assert field_json(FieldSpec(name="n", type="int"))["default"] == ""
     assert "default" not in field_json(FieldSpec(name="j", type="json"))
     assert field_json(FieldSpec(name="t", type="timestamp", default="now"))["default"] == "now"
 
@@ -233,8 +235,10 @@ def test_index_json_names_every_field_with_its_order() -> None:
 def test_a_column_as_xano_returns_it_matches_its_field() -> None:
     status = FieldSpec(name="status", type="text", default="active", filters=("trim",))
     returned = {"name": "status", "type": "text", "description": "", "nullable": False, "default": "active",
-                "required": False, "access": "public", "sensitive": False, "style": "single"}
-    assert field_matches(status, returned) == []
+                "required": False, "access": "private", "sensitive": True, "style": "single",
+                "validators": {"trim": True, "lower": False}}
+    assert field_matches(status, returned) == []  # access and sensitive are Xano's to keep, not ours
+    assert field_matches(status, {**returned, "validators": None}) == ["filters [] -> ['trim']"]
     assert field_matches(FieldSpec(name="n", type="int", default=5), {"type": "int", "default": "5"}) == []
     assert field_matches(FieldSpec(name="n", type="int"), {"type": "int", "default": ""}) == []
 
