@@ -168,7 +168,8 @@ def load_settings(
             section, key = dotted.split(".", 1)
             merged.setdefault(section, {})[key] = value
     for (section, key), (file_key, var) in _SECRET_FILES.items():
-        secret = environ.get(var) or _read_secret_file(merged.get(section, {}).get(file_key), project_dir)
+        from_env = checked_secret(environ[var], var) if environ.get(var) else None
+        secret = from_env or _read_secret_file(merged.get(section, {}).get(file_key), project_dir)
         if secret:
             merged.setdefault(section, {})[key] = secret
     try:
@@ -208,6 +209,16 @@ def _select_environment(raw: dict[str, Any], env_name: str | None, path: Path, t
     return merged
 
 
+def checked_secret(value: str, where: str) -> str:
+    """A token or key without surrounding blanks. One with a control character inside (a pasted line break) is
+    refused here, naming where it came from: sent on, it would end up printed inside an HTTP library's error."""
+    value = value.strip()
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise UsageError(f"{where} holds a control character (a line break pasted with it?)",
+                         hint="Set it again without the extra characters.")
+    return value
+
+
 def _read_secret_file(name: str | None, project_dir: Path) -> str | None:
     if not name:
         return None
@@ -215,6 +226,6 @@ def _read_secret_file(name: str | None, project_dir: Path) -> str | None:
     if not path.is_absolute():
         path = project_dir / path
     try:
-        return path.read_text("utf-8").strip() or None
+        return checked_secret(path.read_text("utf-8"), f"the token file {path}") or None
     except OSError as exc:
         raise UsageError(f"cannot read the token file {path}: {exc.strerror}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 
@@ -20,6 +21,10 @@ class Redactor:
     def add(self, secret: str | None) -> None:
         if secret and len(secret) >= _MIN_SECRET_LEN:
             self._secrets.add(secret)
+            # The escaped forms a secret takes inside JSON, reprs and library error messages.
+            for form in (json.dumps(secret)[1:-1], repr(secret)[1:-1], repr(secret.encode("utf-8"))[2:-1]):
+                if len(form) >= _MIN_SECRET_LEN:
+                    self._secrets.add(form)
 
     def redact(self, text: str) -> str:
         # Longest first, so a secret that contains another is masked whole.

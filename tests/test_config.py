@@ -103,3 +103,16 @@ def test_missing_xano_settings_say_what_to_set(project: Path) -> None:
         load_settings(project, environ={}).require_xano()
     assert "XANO_INSTANCE_URL" in caught.value.message and "XANO_METADATA_TOKEN" in caught.value.message
     assert caught.value.hint and "--sandbox" in caught.value.hint
+
+
+def test_a_token_with_a_pasted_line_break_is_refused_without_showing_it(project: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_settings(project, environ={"XANO_METADATA_TOKEN": "LEAKTOKEN-abc\nmore"})
+    assert "XANO_METADATA_TOKEN" in caught.value.message
+    assert "LEAKTOKEN" not in caught.value.message + (caught.value.hint or "")
+
+
+def test_a_trailing_newline_on_a_token_is_just_trimmed(project: Path) -> None:
+    settings = load_settings(project, environ={"XANO_METADATA_TOKEN": "tok-123\n"})
+    assert settings.xano.metadata_token is not None
+    assert settings.xano.metadata_token.get_secret_value() == "tok-123"

@@ -110,11 +110,11 @@ def _target(settings: Settings, api_key_file: Path | None) -> tuple[str, str | N
 
 def _api_key(settings: Settings, api_key_file: Path | None) -> str:
     """--api-key-file, else $MCP_API_KEY, else [smoke] api_key_file. Never a flag value: it would sit in `ps`."""
-    from mcpdeploy.config import EnvVars
+    from mcpdeploy.config import EnvVars, checked_secret
 
     path = api_key_file
     if path is None and os.environ.get(EnvVars.MCP_API_KEY):
-        return os.environ[EnvVars.MCP_API_KEY].strip()
+        return checked_secret(os.environ[EnvVars.MCP_API_KEY], EnvVars.MCP_API_KEY)
     if path is None and settings.smoke.api_key_file:
         path = Path(settings.smoke.api_key_file).expanduser()
         if not path.is_absolute():
@@ -123,7 +123,7 @@ def _api_key(settings: Settings, api_key_file: Path | None) -> str:
         raise UsageError(f"no MCP API key: set {EnvVars.MCP_API_KEY} or pass --api-key-file FILE.",
                          hint="In GitHub Actions: env: MCP_API_KEY: ${{ secrets.MCP_API_KEY }}")
     try:
-        key = path.read_text("utf-8").strip()
+        key = checked_secret(path.read_text("utf-8"), f"the API key file {path}")
     except OSError as exc:
         raise UsageError(f"cannot read the API key file {path}: {exc.strerror}") from exc
     if not key:
