@@ -15,7 +15,7 @@ from mcpdeploy.files.wrangler import check_queue_settings, read_worker_name
 from mcpdeploy.plan.cloudflare import diff_cloudflare, read_cloudflare_state
 from mcpdeploy.plan.local_files import FileRecipe, plan_files
 from mcpdeploy.plan.models import Change, Plan
-from mcpdeploy.plan.service_credentials import CredentialsResolver, load_plaintext
+from mcpdeploy.plan.service_credentials import CredentialsResolver, credentials_resolver
 from mcpdeploy.plan.worker_secrets import plan_worker_secrets
 from mcpdeploy.plan.xano import XanoState, diff_xano, read_xano_state
 from mcpdeploy.providers.cloudflare import CloudflareClient
@@ -24,6 +24,8 @@ from mcpdeploy.providers.xano import XanoClient
 from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
 from mcpdeploy.spec.models import Spec
 
+NO_CREDENTIALS = ("No service credentials configured ([secrets] credentials_file or "
+                  "MCPDEPLOY_SERVICE_CREDENTIALS_FILE) and none in .dev.vars: the Worker's secrets are left as they are.")
 CLOUDFLARE_SKIPPED = ("Cloudflare is not configured (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID): the queue, "
                       "its consumer and the Worker secrets are skipped; local files are still planned.")
 
@@ -56,7 +58,10 @@ class Pipeline:
         file_changes, self.recipes = plan_files(self.settings, self.resolver, self.outputs)
         changes += file_changes
         if self.cloudflare is not None and worker_exists:
-            changes += plan_worker_secrets(self.cloudflare, self.settings, self.resolver, self.outputs)
+            if self.resolver.source == "none":
+                notes.append(NO_CREDENTIALS)
+            else:
+                changes += plan_worker_secrets(self.cloudflare, self.settings, self.resolver, self.outputs)
         return Plan(changes=tuple(changes), target=self.target(), notes=tuple(notes))
 
     def target(self) -> dict[str, Any]:
@@ -104,7 +109,7 @@ def open_pipeline(settings: Settings, options: HttpOptions) -> Pipeline:
         if name is not None:
             settings = settings.model_copy(update={"cloudflare": settings.cloudflare.model_copy(
                 update={"worker_name": name})})
-    resolver = CredentialsResolver(settings, load_plaintext(settings))
+    resolver = credentials_resolver(settings)
     instance_url, workspace_id, token = settings.require_xano()
     xano = XanoClient(instance_url, token, workspace_id, branch=settings.xano.branch, options=options)
     cloudflare = None

@@ -1,16 +1,19 @@
 """What SERVICE_CREDENTIALS should hold, and the value to write for it.
 
-The plaintext comes from the credentials file (`[secrets] credentials_file` or MCPDEPLOY_SERVICE_CREDENTIALS_FILE,
-the format `mcpdeploy secrets encrypt` reads); provision fills the Xano `base_url` itself from the API group it
-found or created. Encryption uses a fresh nonce, so an unchanged plaintext keeps the existing value: otherwise
-every run would rewrite .dev.vars and push a new Worker version.
+The plaintext comes, in this order, from the credentials file (`[secrets] credentials_file` or
+MCPDEPLOY_SERVICE_CREDENTIALS_FILE, the format `mcpdeploy secrets encrypt` reads), else from what .dev.vars
+already holds (so a run without the file, say a shell that lacks the variable, changes nothing but the Xano URL),
+else from nothing (then only the Xano `base_url`, and the Worker's secrets are left alone: an empty document
+must never replace real credentials there). Provision fills in the Xano `base_url` from the API group it found
+or created. Encryption uses a fresh nonce, so an unchanged plaintext keeps the existing value: otherwise every
+run would rewrite .dev.vars and push a new Worker version.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mcpdeploy import secrets
 from mcpdeploy.config import Settings
@@ -20,12 +23,16 @@ from mcpdeploy.files.devvars import dev_vars_path, read_dev_vars
 XANO_SERVICE = "xano"
 
 
+Source = Literal["file", "dev_vars", "none"]
+
+
 @dataclass
 class CredentialsResolver:
     """Computes (once per run) the key and the SERVICE_CREDENTIALS value that .dev.vars and the Worker share."""
 
     settings: Settings
     plaintext: dict[str, secrets.ServiceCredential]
+    source: Source = "file"
     _resolved: tuple[str, str] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -41,7 +48,10 @@ class CredentialsResolver:
         xano = services.get(XANO_SERVICE)
         if xano_base_url is not None:
             creds: dict[str, Any] = dict(xano.credentials) if xano else {}
-            creds.setdefault("base_url", xano_base_url)
+            if self.source == "file":
+                creds.setdefault("base_url", xano_base_url)  # a base_url written in the file wins
+            else:
+                creds["base_url"] = xano_base_url
             services[XANO_SERVICE] = secrets.ServiceCredential(
                 auth_type=xano.auth_type if xano else "none", credentials=creds
             )
@@ -77,12 +87,23 @@ class CredentialsResolver:
         return self._resolved
 
 
-def load_plaintext(settings: Settings) -> dict[str, secrets.ServiceCredential]:
-    """The plaintext service credentials from the configured file, or none (then only Xano's base URL)."""
+def credentials_resolver(settings: Settings) -> CredentialsResolver:
+    """Where this run's plaintext credentials come from (see the module docstring), checked before any request:
+    a malformed .dev.vars or credentials file stops the run here."""
+    resolver = CredentialsResolver(settings, {}, "none")
+    existing = resolver.existing_value()  # parses .dev.vars: errors name its line
     name = settings.secrets.credentials_file
-    if not name:
-        return {}
-    path = Path(name).expanduser()
-    if not path.is_absolute():
-        path = settings.project_dir / path
-    return secrets.read_plaintext_credentials(path)
+    if name:
+        path = Path(name).expanduser()
+        if not path.is_absolute():
+            path = settings.project_dir / path
+        return CredentialsResolver(settings, secrets.read_plaintext_credentials(path), "file")
+    key = secrets.load_key(settings.project_dir, settings.env_name)
+    if existing and key:
+        opened = secrets.decrypt_service_credentials(existing, key, on_warning=lambda _message: None)
+        resolver.plaintext = {
+            name: secrets.ServiceCredential(auth_type=entry["auth_type"], credentials=entry["credentials"])
+            for name, entry in opened.items()
+        }
+        resolver.source = "dev_vars"
+    return resolver

@@ -181,3 +181,36 @@ def test_after_a_forced_rollback_provision_pushes_the_current_secrets_again(
     assert result.exit_code == 0, result.stderr
     assert [c["kind"] for c in json.loads(result.stdout)["changes"]] == ["push_secrets"]
     assert cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_run_without_the_credentials_file_keeps_the_credentials_it_has(
+    cli, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
+    assert cli("provision", "--yes").exit_code == 0
+    before, writes = snapshot(env.project), len(env.sandbox.writes())
+    monkeypatch.delenv("MCPDEPLOY_SERVICE_CREDENTIALS_FILE")  # a shell or CI job without the variable
+    result = cli("provision", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "No changes" in result.stderr
+    assert snapshot(env.project) == before and len(env.sandbox.writes()) == writes
+
+
+def test_with_no_credentials_anywhere_the_workers_secrets_are_left_alone(
+    cli, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MCPDEPLOY_SERVICE_CREDENTIALS_FILE")
+    env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
+    report = json.loads(cli("provision", "--yes", "--json").stdout)
+    assert "push_secrets" not in [c["kind"] for c in report["changes"]]
+    assert any("secrets are left as they are" in note for note in report["notes"])
+    assert env.cloudflare().list_secret_names(WORKER) == []
+
+
+def test_a_malformed_dev_vars_stops_the_run_before_any_request(cli, env: Env) -> None:
+    (env.project / ".dev.vars").write_text("FOO=bar\nthis is not dotenv\n")
+    before = snapshot(env.project)
+    result = cli("provision", "--yes")
+    assert result.exit_code == 8
+    assert ".dev.vars:2" in result.stderr
+    assert snapshot(env.project) == before and env.sandbox.requests == []
