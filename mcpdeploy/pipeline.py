@@ -25,7 +25,8 @@ from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
 from mcpdeploy.spec.models import Spec
 
 NO_CREDENTIALS = ("No service credentials configured ([secrets] credentials_file or "
-                  "MCPDEPLOY_SERVICE_CREDENTIALS_FILE) and none in .dev.vars: the Worker's secrets are left as they are.")
+                  "MCPDEPLOY_SERVICE_CREDENTIALS_FILE) and none in .dev.vars: "
+                  "the Worker's secrets are left as they are.")
 CLOUDFLARE_SKIPPED = ("Cloudflare is not configured (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID): the queue, "
                       "its consumer and the Worker secrets are skipped; local files are still planned.")
 
