@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from mcpdeploy.errors import InputFileError, UsageError
 from mcpdeploy.tomlread import line_of_key, read_toml
@@ -64,8 +64,10 @@ class CloudflareSettings(_Section):
     worker_name: str | None = None
     queue: str = "usage-queue"
     binding: str = "USAGE_QUEUE"  # the Worker's producer binding for the queue
-    max_batch_size: int = 100  # the queue consumer's settings, written to wrangler.toml and to the API
-    max_batch_timeout: int = 30  # seconds
+    # The queue consumer's settings, written to wrangler.toml and sent to the API, within the API's limits
+    # (wrangler itself accepts 500 and 90, which the API then refuses).
+    max_batch_size: int = Field(default=100, ge=1, le=100)
+    max_batch_timeout: int = Field(default=30, ge=0, le=60)  # seconds
     api_token_file: str | None = None
     api_token: SecretStr | None = None
 
@@ -156,8 +158,10 @@ def load_settings(
     if config_path.exists():
         raw, text = read_toml(config_path)
         data = _select_environment(raw, env_name, config_path, text)
-    elif env_name:
-        raise UsageError(f"--env {env_name}: there is no {config_path} to define it in.")
+    elif env_name and not _wrangler_defines(project_dir, env_name):
+        raise UsageError(f"--env {env_name}: neither {CONFIG_FILE} nor the Worker's wrangler config in {project_dir} "
+                         f"defines it.", hint=f"Add [env.{env_name}] to one of them (a typo here would otherwise "
+                                               "create a new environment).")
 
     merged: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
     for (section, key), var in _ENV_MAP.items():
@@ -198,8 +202,11 @@ def _select_environment(raw: dict[str, Any], env_name: str | None, path: Path, t
     if env_name is None:
         return raw
     if env_name not in envs:
+        if _wrangler_defines(path.parent, env_name):
+            return raw  # an environment of the Worker's that needs no settings of its own
         known = ", ".join(sorted(envs)) or "none"
-        raise UsageError(f"--env {env_name}: no [env.{env_name}] in {path} (defined: {known}).")
+        raise UsageError(f"--env {env_name}: no [env.{env_name}] in {path} or in the wrangler config "
+                         f"(defined: {known}).")
     merged = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
     for key, value in envs[env_name].items():
         if isinstance(value, dict):
@@ -207,6 +214,12 @@ def _select_environment(raw: dict[str, Any], env_name: str | None, path: Path, t
         else:
             merged[key] = value
     return merged
+
+
+def _wrangler_defines(project_dir: Path, env_name: str) -> bool:
+    from mcpdeploy.files.wrangler import defines_environment
+
+    return defines_environment(project_dir, env_name)
 
 
 def checked_secret(value: str, where: str) -> str:

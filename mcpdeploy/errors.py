@@ -4,6 +4,7 @@
     ├── UsageError                 bad flags, missing configuration
     ├── InputFileError             a local file is invalid (names the file and line)
     ├── ConfirmationRequired       no TTY and no --yes
+    ├── ConfirmationDeclined       the person answered no
     ├── DestructiveChangeBlocked   the plan deletes or retypes something
     ├── LockHeld                   another run holds the lock
     └── ServiceError               talking to a remote service went wrong
@@ -39,6 +40,10 @@ class UsageError(McpdeployError):
 
 class ConfirmationRequired(UsageError):
     pass
+
+
+class ConfirmationDeclined(McpdeployError):
+    exit_code = ExitCode.DECLINED
 
 
 class InputFileError(McpdeployError):

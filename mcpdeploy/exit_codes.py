@@ -14,7 +14,8 @@ class ExitCode(IntEnum):
     CHECKS_FAILED = 5  # smoke-test: at least one check failed
     API_REJECTED = 6  # a remote API refused the request (auth, validation, conflict)
     UNREACHABLE = 7  # a service could not be reached at all (DNS, refused, timeout)
-    INPUT_ERROR = 8  # a local file is invalid (schema, wrangler.toml, .dev.vars, mcpdeploy.toml)
+    INPUT_ERROR = 8  # a local file is invalid or cannot be written (schema, wrangler.toml, .dev.vars, mcpdeploy.toml)
+    DECLINED = 9  # the person answered no at the confirmation: nothing was changed
     USAGE = 64  # bad flags or configuration missing (sysexits EX_USAGE)
     TEMPORARY = 75  # rate limited or retries exhausted: safe to run again (sysexits EX_TEMPFAIL)
     INTERRUPTED = 130  # Ctrl-C

@@ -116,3 +116,17 @@ def test_a_trailing_newline_on_a_token_is_just_trimmed(project: Path) -> None:
     settings = load_settings(project, environ={"XANO_METADATA_TOKEN": "tok-123\n"})
     assert settings.xano.metadata_token is not None
     assert settings.xano.metadata_token.get_secret_value() == "tok-123"
+
+
+def test_an_environment_defined_only_by_the_workers_wrangler_config_is_accepted(project: Path) -> None:
+    (project / "wrangler.toml").write_text('name = "w"\n\n[env.staging]\nname = "w-staging"\n')
+    assert load_settings(project, env_name="staging", environ={}).env_name == "staging"
+    with pytest.raises(UsageError, match="neither mcpdeploy.toml nor the Worker's wrangler config"):
+        load_settings(project, env_name="stagign", environ={})
+
+
+def test_out_of_range_consumer_settings_in_the_file_name_the_line(project: Path) -> None:
+    write_config(project, "[cloudflare]\nqueue = \"q\"\nmax_batch_timeout = 90\n")
+    with pytest.raises(InputFileError) as caught:
+        load_settings(project, environ={})
+    assert caught.value.line == 3 and "max_batch_timeout" in caught.value.message

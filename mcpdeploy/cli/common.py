@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mcpdeploy.errors import ConfirmationRequired, UsageError
+from mcpdeploy.errors import ConfirmationDeclined, ConfirmationRequired, UsageError
 
 if TYPE_CHECKING:
     from mcpdeploy.config import Settings
@@ -77,7 +77,8 @@ def confirm(question: str, *, yes: bool) -> None:
         return
     if not is_interactive():
         raise ConfirmationRequired(
-            "confirmation needed and there is no terminal to ask on", hint="Run again with --yes to apply."
+            "confirmation needed, and there is no terminal to ask on (or CI is set)",
+            hint="Run again with --yes to apply.",
         )
     if not typer.confirm(question, default=False, err=True):
-        raise typer.Abort()
+        raise ConfirmationDeclined("you answered no: nothing was changed")

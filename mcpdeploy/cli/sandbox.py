@@ -28,6 +28,7 @@ def serve(
     from mcpdeploy.sandbox import credentials
     from mcpdeploy.sandbox.core import Sandbox
     from mcpdeploy.sandbox.server import SandboxServer
+    from mcpdeploy.sandbox.mcp_endpoint import AUTH_API_GROUP
     from mcpdeploy.sandbox.session import project_port, record_served, sandbox_dir
 
     console = make_console()
@@ -47,6 +48,7 @@ def serve(
             ("CLOUDFLARE_ACCOUNT_ID", credentials.CLOUDFLARE_ACCOUNT_ID),
             ("CLOUDFLARE_API_TOKEN", credentials.CLOUDFLARE_API_TOKEN),
             ("MCP_URL", f"{url}/mcp"),
+            ("XANO_AUTH_URL", f"{url}/{AUTH_API_GROUP}"),
             ("MCP_API_KEY", credentials.MCP_API_KEY),
         ):
             console.print(f"  export {name}={value}", markup=False)

@@ -7,9 +7,20 @@ import os
 import tempfile
 from pathlib import Path
 
+from mcpdeploy.errors import InputFileError
+
 
 def write_atomic(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
     """Replace `path` with `data` in one step. `mode` defaults to the existing file's mode (or 0644)."""
+    try:
+        _write(path, data, mode)
+    except OSError as exc:
+        raise InputFileError(path, f"cannot write it: {exc.strerror or exc}",
+                             hint="Check its permissions and the folder's (and free disk space); it was left as "
+                                  "it was.") from exc
+
+
+def _write(path: Path, data: str | bytes, mode: int | None) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:

@@ -155,6 +155,13 @@ def read_worker_name(project_dir: Path, env: str | None) -> str | None:
     return f"{name}-{env}" if name else None
 
 
+def defines_environment(project_dir: Path, env: str) -> bool:
+    """Whether the Worker's wrangler config has an `[env.<env>]` section."""
+    data = _config_data(project_dir)
+    envs = data.get("env") if data else None
+    return isinstance(envs, dict) and isinstance(envs.get(env), dict)
+
+
 def _config_data(project_dir: Path) -> dict[str, Any] | None:
     """The plain data of the config file wrangler reads (None when there is none)."""
     path = find_wrangler_config(project_dir)

@@ -71,7 +71,12 @@ def project_port(settings: Settings) -> int:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{port}\n", "ascii")
+    try:  # exclusive: of two runs starting at once, the first to write decides, and both use its port
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return int(path.read_text("ascii").strip())
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(f"{port}\n")
     return port
 
 

@@ -154,8 +154,8 @@ def test_out_of_range_consumer_settings_are_refused_before_anything_is_sent(cli,
     (env.project / "mcpdeploy.toml").write_text("[cloudflare]\nmax_batch_size = 500\n")
     before = snapshot(env.project)
     result = cli("provision", "--yes")
-    assert result.exit_code == 64
-    assert "max_batch_size" in result.stderr and "100" in result.stderr
+    assert result.exit_code == 8
+    assert "mcpdeploy.toml:2: cloudflare.max_batch_size" in result.stderr and "100" in result.stderr
     assert snapshot(env.project) == before
     assert env.sandbox.requests == []
 
