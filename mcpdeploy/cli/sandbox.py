@@ -27,8 +27,8 @@ def serve(
     """Serve the project's sandbox until Ctrl-C. Commands run with --sandbox meanwhile use this server."""
     from mcpdeploy.sandbox import credentials
     from mcpdeploy.sandbox.core import Sandbox
-    from mcpdeploy.sandbox.server import SandboxServer
     from mcpdeploy.sandbox.mcp_endpoint import AUTH_API_GROUP
+    from mcpdeploy.sandbox.server import SandboxServer
     from mcpdeploy.sandbox.session import project_port, record_served, sandbox_dir
 
     console = make_console()

@@ -23,7 +23,6 @@ from typing import Any
 
 from mcpdeploy import __version__
 from mcpdeploy.auth_switch import RESPONSE_HEADER, SWITCH_SECRET, disabled_until, iso
-from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.cloudflare import deployed_secret_value
 from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
 
@@ -71,9 +70,18 @@ class McpEndpoint:
     def claims(self, path: str) -> bool:
         return path == MCP_PATH
 
+    def _switched_off_until(self) -> datetime | None:
+        """This endpoint stands for the project's Worker, whatever its name: the switch of any Worker script in
+        the sandbox counts (a sandbox holds one project's Worker)."""
+        with self._sandbox.lock:
+            scripts = list(self._sandbox.state.get("cloudflare", {}).get("scripts", {}))
+        now = self.clock()
+        windows = [disabled_until(deployed_secret_value(self._sandbox, script, SWITCH_SECRET), now)
+                   for script in scripts]
+        return max((until for until in windows if until is not None), default=None)
+
     def handle(self, request: SandboxRequest) -> SandboxResponse:
-        until = disabled_until(deployed_secret_value(self._sandbox, credentials.WORKER_NAME, SWITCH_SECRET),
-                               self.clock())
+        until = self._switched_off_until()
         if until is None:
             return self._handle(request, self._authenticate(request))
         response = self._handle(request, ANONYMOUS_USER)

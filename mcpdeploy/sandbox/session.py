@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from mcpdeploy.config import Settings
+from mcpdeploy.files.wrangler import read_worker_name
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.server import SandboxServer
@@ -39,7 +40,10 @@ def point_at_sandbox(settings: Settings, url: str) -> Settings:
         api_base_url=f"{url}/client/v4",
         account_id=credentials.CLOUDFLARE_ACCOUNT_ID,
         api_token=credentials.CLOUDFLARE_API_TOKEN,
-        worker_name=settings.cloudflare.worker_name or credentials.WORKER_NAME,
+        # As a real run would: the configured name, else wrangler's, and only then the sandbox's default.
+        worker_name=settings.cloudflare.worker_name
+        or read_worker_name(settings.project_dir, settings.env_name)
+        or credentials.WORKER_NAME,
     )
     data["smoke"]["mcp_url"] = f"{url}/mcp"
     return Settings.model_validate(data)

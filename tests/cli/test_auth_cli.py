@@ -154,3 +154,15 @@ def test_the_switch_value_and_the_token_stay_out_of_journal_trace_and_output(cli
     for text in (journal, trace.read_text(), *(o.stdout + o.stderr for o in outputs)):
         assert planted not in text
         assert credentials.CLOUDFLARE_API_TOKEN not in text
+
+
+def test_the_sandbox_honours_the_switch_of_a_worker_named_in_wrangler_toml(cli, project: Path) -> None:
+    (project / "wrangler.toml").write_text('name = "my-mcp"\nmain = "src/index.ts"\n')
+    assert cli("provision", "--sandbox", "--yes").exit_code == 0
+    assert cli("sandbox", "deploy-worker").exit_code == 0
+    plan = json.loads(cli("plan", "--sandbox", "--json").stdout)
+    assert plan["target"]["cloudflare"]["worker"] == "my-mcp"
+    assert cli("auth", "disable", "--for", "5m", "--sandbox", "--yes").exit_code == 0
+    smoke = json.loads(cli("smoke-test", "--sandbox", "--json").stdout)
+    no_token = next(c for c in smoke["checks"] if c["id"] == "mcp.auth.no_token")
+    assert no_token["status"] == "warn"  # let through while the switch is on, and reported as such
