@@ -1,8 +1,27 @@
-"""Worker rollback: send all traffic back to an earlier version, the way `wrangler rollback` chooses it
+"""Worker rollback: send all traffic back to an earlier version, chosen much as `wrangler rollback` chooses it
 (reference/cloudflare.md §3.4), but without forcing past changed secrets unless asked.
 
 - Target: `--to VERSION_ID` (it must be one of the Worker's versions), else the newest deployment older than the
-  live one that had a single version at 100%. "Older" is by `created_on`; equal times keep the API's order.
+  live one that had a single version at 100%, minus the ones skipped below. "Older" is by `created_on`; equal times
+  keep the API's order.
+- Where we differ from wrangler, on purpose. wrangler takes the previous 100% deployment whatever it was. mcpdeploy
+  itself deploys versions that change only secrets (provision's secrets push, `auth disable/enable`), so "previous"
+  is often the same code with older credentials, and a rollback after a bad deploy plus a secrets push would bring
+  back the bad code (and, forced past 10220, revert the credentials instead). And after one rollback, wrangler's
+  "previous" is the deployment just rolled away from, so running it twice flips back to the bad version. So without
+  `--to` we skip, and report in `RollbackPlan.skipped`:
+  - `live_version`: deployments of the version serving now (deploying it again changes nothing);
+  - `same_code_as_live`: versions that differ from the live one only by secret changes;
+  - `rolled_back_from`: code that a later rollback moved traffic away from (a rollback deployment replaces the
+    deployment just before it), unless it was deployed again after that rollback.
+- "Same code" follows version history: a version whose `workers/triggered_by` annotation (on the version or on the
+  deployment that introduced it) is "secret" runs the code of the version numbered just before it; the API only
+  allows a secret edit while the latest version is deployed (10215), so that is the version it was made from.
+  The reference documents "upload" and "deployment" as values of that annotation but not "secret" or "rollback";
+  "secret" is what the sandbox writes and what public code that reads the real API's deployments expects.
+- A deployment is a rollback when its `workers/triggered_by` is "rollback", when this project's journal recorded
+  it as a rollback we made (our `POST …/deployments` is not known to be annotated as one), or when its message is
+  a rollback's default ("mcpdeploy rollback…", wrangler's "Rollback") and it uploaded nothing.
 - `plan_rollback` only reads. `execute_rollback` creates one deployment (`POST …/deployments`), and on code 10220
   (secrets changed since the target version) stops unless `force`, then re-POSTs with `?force=true`. It checks
   afterwards that the live deployment is the target at 100%.
@@ -11,10 +30,11 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,11 +49,40 @@ from mcpdeploy.redaction import Redactor
 
 DEFAULT_MESSAGE = "mcpdeploy rollback"
 JOURNAL_KIND = "worker_deployment"
+TRIGGERED_BY = "workers/triggered_by"
+SECRET_CHANGE = "secret"  # see the module docstring: not in the reference
+ROLLBACK = "rollback"
+# Default messages of a rollback: ours (DEFAULT_MESSAGE, or the reference's "mcpdeploy rollback: 1.4.2 -> 1.4.1")
+# and wrangler's ("Rollback"). A user's own -m text is recognised through the journal instead.
+_ROLLBACK_MESSAGE = re.compile(r"^\s*(mcpdeploy\s+)?rollback\b", re.IGNORECASE)
+SKIP_REASONS = {
+    "live_version": "it is the version serving now",
+    "same_code_as_live": "same code as the live version, only secrets differ (a secrets change, not a code deploy)",
+    "rolled_back_from": "a later rollback moved traffic away from this code",
+}
 _TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|z|[+-]\d\d:\d\d)?$")
 
 
 class SecretsChangedRefusal(ServiceError):
     """10220 without --force: the target version would bring back older secret values."""
+
+
+@dataclass(frozen=True)
+class SkippedDeployment:
+    """An older deployment passed over when choosing the target automatically, and why (a SKIP_REASONS key)."""
+
+    deployment_id: str
+    version_id: str
+    deployed_on: str
+    reason: str
+
+    @property
+    def explanation(self) -> str:
+        return SKIP_REASONS[self.reason]
+
+    def to_json(self) -> dict[str, str]:
+        return {"version_id": self.version_id, "reason": self.reason, "deployment_id": self.deployment_id,
+                "deployed_on": self.deployed_on}
 
 
 @dataclass(frozen=True)
@@ -45,6 +94,7 @@ class RollbackPlan:
     message: str  # the annotation that will be sent (already cut to the API's limit)
     message_cut: bool
     chosen_by: str  # "previous_deployment" | "to"
+    skipped: tuple[SkippedDeployment, ...] = field(default=())  # newest first; always empty with --to
 
     @property
     def live_version_id(self) -> str | None:
@@ -88,6 +138,7 @@ class RollbackPlan:
             "target": None if target is None else {
                 "version_id": target.id, "version_number": target.number, "deployed_on": self.target_deployed_on,
                 "message": self.target_message, "chosen_by": self.chosen_by},
+            "skipped": [s.to_json() for s in self.skipped],
             "message": self.message, "message_cut": self.message_cut,
             "nothing_to_roll_back_to": self.nothing_to_roll_back_to, "already_there": self.already_there,
         }
@@ -99,8 +150,71 @@ def newest_first(deployments: list[Deployment]) -> list[Deployment]:
 
 
 def previous_stable_deployment(deployments: list[Deployment]) -> Deployment | None:
-    """wrangler's choice: skip the live deployment, then the newest with a single version at 100%."""
+    """wrangler's choice, for comparison: skip the live deployment, then the newest with a single version at
+    100%. plan_rollback uses choose_previous_deployment."""
     return next((d for d in newest_first(deployments)[1:] if d.sole_version_id is not None), None)
+
+
+def choose_previous_deployment(deployments: list[Deployment], versions: Iterable[WorkerVersion],
+                               rollbacks: Collection[str] = ()) -> tuple[Deployment | None, list[SkippedDeployment]]:
+    """mcpdeploy's choice (the module docstring says how and why it differs from wrangler's): the newest older
+    100% deployment that is not skipped, and the skipped ones, newest first. `rollbacks`: ids of deployments
+    the journal records as rollbacks we made."""
+    ordered = newest_first(deployments)
+    if not ordered:
+        return None, []
+    code_of = _code_lineage(list(versions), ordered)
+    live = ordered[0]
+    live_version = live.sole_version_id
+    live_code = code_of.get(live_version, live_version) if live_version else None
+    rolled_away: set[str] = set()
+    skipped: list[SkippedDeployment] = []
+    for newer, candidate in itertools.pairwise(ordered):
+        if _is_rollback(newer, rollbacks):
+            rolled_away.update(code_of.get(v.version_id, v.version_id) for v in candidate.versions)
+        version_id = candidate.sole_version_id
+        if version_id is None:
+            continue  # a split of traffic is no stable state to return to (wrangler's rule too)
+        code = code_of.get(version_id, version_id)
+        reason = ("live_version" if version_id == live_version else
+                  "same_code_as_live" if code == live_code else
+                  "rolled_back_from" if code in rolled_away else None)
+        if reason is None:
+            return candidate, skipped
+        skipped.append(SkippedDeployment(candidate.id, version_id, candidate.created_on, reason))
+    return None, skipped
+
+
+def _code_lineage(versions: list[WorkerVersion], deployments: list[Deployment]) -> dict[str, str]:
+    """Version id -> id of the version whose code it runs: itself, or for a secrets change the code of the
+    version numbered just before it."""
+    secret_changes = {v.id for v in versions if v.annotations.get(TRIGGERED_BY) == SECRET_CHANGE}
+    secret_changes.update(d.sole_version_id for d in deployments
+                          if d.annotations.get(TRIGGERED_BY) == SECRET_CHANGE and d.sole_version_id)
+    code_of: dict[str, str] = {}
+    by_number = {v.number: v.id for v in versions if v.number is not None}
+    for number in sorted(by_number):
+        version_id = by_number[number]
+        made_from = by_number.get(number - 1)
+        code_of[version_id] = (code_of[made_from] if version_id in secret_changes and made_from is not None
+                               else version_id)
+    return code_of
+
+
+def _is_rollback(deployment: Deployment, rollbacks: Collection[str]) -> bool:
+    triggered_by = deployment.annotations.get(TRIGGERED_BY)
+    if deployment.id in rollbacks or triggered_by == ROLLBACK:
+        return True
+    uploaded = triggered_by in ("upload", SECRET_CHANGE)
+    return not uploaded and bool(_ROLLBACK_MESSAGE.match(deployment.message or ""))
+
+
+def journaled_rollbacks(state_dir: Path, environment: str | None, worker: str) -> frozenset[str]:
+    """Ids of the deployments this project's journal records as rollbacks of `worker` (only reads)."""
+    reading = Journal(state_dir, environment).read()
+    return frozenset(str(change.ids["deployment_id"]) for run in reading.details for change in run.changes
+                     if change.kind == JOURNAL_KIND and change.action == "rollback" and change.outcome == "done"
+                     and change.ids.get("worker") == worker and change.ids.get("deployment_id"))
 
 
 def _moment(created_on: str) -> datetime:
@@ -115,8 +229,8 @@ def _moment(created_on: str) -> datetime:
 
 
 def plan_rollback(client: CloudflareClient, worker: str, *, to: str | None = None,
-                  message: str | None = None) -> RollbackPlan:
-    """Read the deployments and versions and decide; changes nothing."""
+                  message: str | None = None, rollbacks: Collection[str] = ()) -> RollbackPlan:
+    """Read the deployments and versions and decide; changes nothing. `rollbacks`: see journaled_rollbacks."""
     deployments = client.list_deployments(worker)
     live = newest_first(deployments)[0] if deployments else None
     text = message if message is not None else DEFAULT_MESSAGE
@@ -131,16 +245,16 @@ def plan_rollback(client: CloudflareClient, worker: str, *, to: str | None = Non
                              hint="List them with `wrangler versions list`; Cloudflare keeps the 100 most recent "
                                   "for rollback.")
         return RollbackPlan(worker, live, version, None, sent, cut, "to")
-    previous = previous_stable_deployment(deployments)
+    previous, skipped = choose_previous_deployment(deployments, versions.values(), rollbacks)
     if previous is None or previous.sole_version_id is None:
-        return RollbackPlan(worker, live, None, None, sent, cut, "previous_deployment")
+        return RollbackPlan(worker, live, None, None, sent, cut, "previous_deployment", tuple(skipped))
     version = versions.get(previous.sole_version_id)
     if version is None:
         raise McpdeployError(
             f"the previous deployment of {worker} ({previous.id}, {previous.created_on}) ran version "
             f"{previous.sole_version_id}, which Cloudflare no longer lists.",
             hint="Only the 100 most recent versions can be rolled back to; choose one with --to VERSION_ID.")
-    return RollbackPlan(worker, live, version, previous, sent, cut, "previous_deployment")
+    return RollbackPlan(worker, live, version, previous, sent, cut, "previous_deployment", tuple(skipped))
 
 
 @dataclass(frozen=True)
@@ -212,7 +326,8 @@ def run_worker_rollback(
     nothing to do is journaled too (as no_changes), as provision does."""
     journal = Journal(state_dir, environment, redactor=redactor)
     with Lock(state_dir, environment, command="rollback", on_takeover=on_warning) as lock:
-        plan = plan_rollback(client, worker, to=to, message=message)
+        plan = plan_rollback(client, worker, to=to, message=message,
+                             rollbacks=journaled_rollbacks(state_dir, environment, worker))
         show_plan(plan)
         digest = plan_digest(plan)
         target = {"worker": worker, "to": to}
@@ -247,6 +362,7 @@ def _verify_live(client: CloudflareClient, worker: str, version_id: str) -> None
                              hint="Someone may have deployed at the same moment: check `wrangler deployments list`.")
 
 
-__all__ = ["DEFAULT_MESSAGE", "MAX_MESSAGE_CHARS", "RollbackOutcome", "RollbackPlan", "RollbackResult",
-           "SecretsChangedRefusal", "execute_rollback", "plan_rollback", "previous_stable_deployment",
+__all__ = ["DEFAULT_MESSAGE", "MAX_MESSAGE_CHARS", "SKIP_REASONS", "RollbackOutcome", "RollbackPlan",
+           "RollbackResult", "SecretsChangedRefusal", "SkippedDeployment", "choose_previous_deployment",
+           "execute_rollback", "journaled_rollbacks", "plan_rollback", "previous_stable_deployment",
            "run_worker_rollback"]

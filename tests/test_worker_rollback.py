@@ -1,5 +1,6 @@
 """Worker rollback as plain functions, against the sandbox's Cloudflare API: which version is chosen (wrangler's
-rule), what a plan reads and never writes, how 10220 stops a rollback unless forced, and what the journal keeps."""
+rule, minus secrets-only versions and code a rollback moved away from), what a plan reads and never writes, how
+10220 stops a rollback unless forced, and what the journal keeps."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from mcpdeploy.worker_rollback import (
     RollbackOutcome,
     RollbackPlan,
     SecretsChangedRefusal,
+    choose_previous_deployment,
     execute_rollback,
     plan_rollback,
     previous_stable_deployment,
@@ -54,9 +56,14 @@ def live_version(client: CloudflareClient) -> str | None:
     return client.list_deployments(WORKER)[0].sole_version_id
 
 
-def deployment(created_on: str, *split: tuple[str, float]) -> Deployment:
+def deployment(created_on: str, *split: tuple[str, float], **annotations: str) -> Deployment:
     return Deployment.model_validate({"id": f"d-{created_on}", "created_on": created_on,
-                                      "versions": [{"version_id": v, "percentage": p} for v, p in split]})
+                                      "versions": [{"version_id": v, "percentage": p} for v, p in split],
+                                      "annotations": {f"workers/{k}": v for k, v in annotations.items()}})
+
+
+def skipped(plan: RollbackPlan) -> list[tuple[str, str]]:
+    return [(s.version_id, s.reason) for s in plan.skipped]
 
 
 def test_the_previous_deployment_is_the_newest_older_one_with_one_version_at_100() -> None:
@@ -75,6 +82,74 @@ def test_timestamps_are_compared_as_times_not_strings() -> None:
     later = deployment("2026-11-23T09:00:00.5Z", ("v2", 100))
     earlier = deployment("2026-11-23T09:00:00Z", ("v1", 100))
     assert previous_stable_deployment([earlier, later]) is earlier
+
+
+def test_a_version_that_only_changed_secrets_is_skipped_for_the_older_code(client: CloudflareClient) -> None:
+    good = deploy(client, "good")
+    bad = deploy(client, "bad")
+    client.put_secrets_bulk(WORKER, {"SERVICE_CREDENTIALS": "pushed-by-provision"})  # bad's code, new secrets
+
+    plan = plan_rollback(client, WORKER)
+
+    assert plan.target is not None and plan.target.id == good
+    assert skipped(plan) == [(bad, "same_code_as_live")]
+    assert plan.to_json()["skipped"][0]["version_id"] == bad
+
+
+def test_a_secrets_change_of_older_code_is_a_fine_target(client: CloudflareClient) -> None:
+    deploy(client, "good")
+    client.put_secrets_bulk(WORKER, {"SERVICE_CREDENTIALS": "rotated"})
+    good_with_new_secrets = live_version(client)
+    deploy(client, "bad")
+
+    plan = plan_rollback(client, WORKER)
+
+    assert plan.target is not None and plan.target.id == good_with_new_secrets
+    assert plan.skipped == ()
+
+
+def test_after_a_rollback_the_deployment_it_replaced_is_skipped() -> None:
+    first = deployment("2026-11-20T09:00:00Z", ("v1", 100))
+    good = deployment("2026-11-21T09:00:00Z", ("v2", 100))
+    bad = deployment("2026-11-22T09:00:00Z", ("v3", 100))
+    back_to_good = deployment("2026-11-23T09:00:00Z", ("v2", 100), triggered_by="rollback")
+
+    target, passed_over = choose_previous_deployment([first, good, bad, back_to_good], [])
+
+    assert target is first
+    assert [(s.version_id, s.reason) for s in passed_over] == [("v3", "rolled_back_from"), ("v2", "live_version")]
+    assert previous_stable_deployment([first, good, bad, back_to_good]) is bad  # what wrangler would pick
+
+
+def test_a_rollback_is_recognised_by_its_default_message_or_by_the_journal() -> None:
+    good = deployment("2026-11-21T09:00:00Z", ("v2", 100))
+    bad = deployment("2026-11-22T09:00:00Z", ("v3", 100))
+    by_wrangler = deployment("2026-11-23T09:00:00Z", ("v2", 100), triggered_by="deployment", message="Rollback")
+    by_us_with_own_words = deployment("2026-11-23T09:00:00Z", ("v2", 100), message="bad build broke sessions")
+
+    assert choose_previous_deployment([good, bad, by_wrangler], [])[0] is None
+    assert choose_previous_deployment([good, bad, by_us_with_own_words], [])[0] is bad
+    assert choose_previous_deployment([good, bad, by_us_with_own_words], [], {by_us_with_own_words.id})[0] is None
+
+
+def test_a_code_deploy_that_mentions_rollback_is_not_a_rollback() -> None:
+    good = deployment("2026-11-21T09:00:00Z", ("v2", 100))
+    fix = deployment("2026-11-22T09:00:00Z", ("v3", 100), triggered_by="upload", message="rollback: fix exit code")
+    assert choose_previous_deployment([good, fix], [])[0] is good
+
+
+def test_a_bad_version_deployed_again_after_the_rollback_is_a_target_again() -> None:
+    good = deployment("2026-11-20T09:00:00Z", ("v2", 100))
+    bad = deployment("2026-11-21T09:00:00Z", ("v3", 100))
+    back = deployment("2026-11-22T09:00:00Z", ("v2", 100), triggered_by="rollback")
+    redeployed = deployment("2026-11-23T09:00:00Z", ("v3", 100))  # someone decided it was fine after all
+    newer = deployment("2026-11-24T09:00:00Z", ("v4", 100))
+    live = deployment("2026-11-25T09:00:00Z", ("v4", 100))
+
+    target, passed_over = choose_previous_deployment([good, bad, back, redeployed, newer, live], [])
+
+    assert target is redeployed
+    assert [(s.version_id, s.reason) for s in passed_over] == [("v4", "live_version")]
 
 
 def test_a_plan_names_the_older_version_and_writes_nothing(client: CloudflareClient, sandbox: Sandbox) -> None:
@@ -139,7 +214,8 @@ def test_changed_secrets_stop_the_rollback_unless_forced(client: CloudflareClien
     first = deploy(client, "first")
     deploy(client, "second")
     client.put_secrets_bulk(WORKER, {"SERVICE_CREDENTIALS": "v2-credentials"})
-    plan = plan_rollback(client, WORKER)  # the secret change deployed a third version; target: the second
+    plan = plan_rollback(client, WORKER)  # the secret change deployed second's code again; target: the first
+    assert plan.target is not None and plan.target.id == first
     journal = Journal(tmp_path, None)
     deployments_before = len(client.list_deployments(WORKER))
 
@@ -151,7 +227,7 @@ def test_changed_secrets_stop_the_rollback_unless_forced(client: CloudflareClien
     assert len(client.list_deployments(WORKER)) == deployments_before
     assert journal.run(run.run_id).outcome == "failed"
 
-    forced_plan = plan_rollback(client, WORKER, to=first)
+    forced_plan = plan_rollback(client, WORKER)
     with journal.start("rollback", [], None, {}) as run:
         result = execute_rollback(client, forced_plan, run, force=True, force_command=FORCE_COMMAND)
     assert result.forced and live_version(client) == first

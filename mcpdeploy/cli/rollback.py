@@ -55,9 +55,10 @@ def rollback_command(
 ) -> int:
     """Roll the Worker back to its previous deployment (or --to VERSION_ID), or undo a run with --run.
 
-    The previous deployment is chosen as `wrangler rollback` does: the newest older deployment that sent 100% of
-    traffic to one version. Exit codes: 0 rolled back or nothing to do, 4 locked, 6 Cloudflare refused (e.g.
-    secrets changed since that version: see --force), 64 usage.
+    The previous deployment is the newest older one that sent 100% of traffic to one version (as `wrangler
+    rollback` chooses), skipping the live version, versions that differ from it only in secrets, and code a later
+    rollback moved away from; the plan lists what was skipped and why. Exit codes: 0 rolled back or nothing to do,
+    4 locked, 6 Cloudflare refused (e.g. secrets changed since that version: see --force), 64 usage.
     """
     if run is not None:
         if to is not None or message is not None or force:
@@ -74,14 +75,15 @@ def rollback_command(
 
 def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: str | None, message: str | None,
                      dry_run: bool, force: bool, yes: bool, json_output: bool, trace: Path | None) -> int:
-    from mcpdeploy.worker_rollback import plan_rollback, run_worker_rollback
+    from mcpdeploy.worker_rollback import journaled_rollbacks, plan_rollback, run_worker_rollback
 
     console = make_console()
     flags = _given_flags(project_dir, env, sandbox, message)
     with command_settings(project_dir, env, sandbox) as settings, http_options(trace, settings) as options, \
             worker_client(settings, options) as (client, worker):
         if dry_run:
-            plan = plan_rollback(client, worker, to=to, message=message)
+            plan = plan_rollback(client, worker, to=to, message=message,
+                                 rollbacks=journaled_rollbacks(settings.state_dir, settings.env_name, worker))
             _show_plan(console, plan)
             if json_output:
                 emit_json({"command": "rollback", "dry_run": True, "outcome": _outcome(plan, dry_run=True),
@@ -172,9 +174,13 @@ def _show_plan(console: Console, plan: RollbackPlan) -> None:
     else:
         serving = plan.live_version_id or " + ".join(f"{v.version_id} at {v.percentage:g}%" for v in live.versions)
         say(f"  live:    version {serving}, deployed {live.created_on}{_quoted(live.message)}")
+    for skipped in plan.skipped:
+        say(f"  skipped: version {skipped.version_id}, deployed {skipped.deployed_on}: {skipped.explanation}")
     if plan.nothing_to_roll_back_to:
-        say("Nothing to roll back to: no earlier deployment sent 100% of traffic to a single version. Nothing was "
-            "changed. Choose a version with --to VERSION_ID (`wrangler versions list` shows them).")
+        why = ("every earlier deployment that sent 100% of traffic to a single version was skipped (above)"
+               if plan.skipped else "no earlier deployment sent 100% of traffic to a single version")
+        say(f"Nothing to roll back to: {why}. Nothing was changed. Choose a version with --to VERSION_ID "
+            "(`wrangler versions list` shows them).")
         return
     target = plan.target
     assert target is not None

@@ -165,10 +165,12 @@ def test_after_a_forced_rollback_provision_pushes_the_current_secrets_again(
 ) -> None:
     env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
     assert cli("provision", "--yes").exit_code == 0  # pushes the secrets: a new live version
+    with_first_secrets = str(env.cloudflare().list_deployments(WORKER)[0].sole_version_id)
     creds = tmp_path / "service-credentials.toml"
     creds.write_text(creds.read_text().replace(PLANTED_API_KEY, PLANTED_API_KEY + "-rotated"))
     assert cli("provision", "--yes").exit_code == 0  # pushes the rotated key: another version
-    rolled = cli("rollback", "--yes", "--force")
+    # Only --to goes back to a version that differs from the live one in secrets alone.
+    rolled = cli("rollback", "--yes", "--force", "--to", with_first_secrets)
     assert rolled.exit_code == 0, rolled.stderr
     assert "secrets that version had" in rolled.stderr
     # The plan sees that the live secrets are not the current ones; Cloudflare refuses secret edits until the

@@ -1,5 +1,6 @@
 """`mcpdeploy rollback` on the project's sandbox, as a person or a CI job runs it at 3 a.m.: deploy twice with
-`mcpdeploy sandbox deploy-worker`, then look (--dry-run), roll back (--yes), and meet 10220 after a secrets change."""
+`mcpdeploy sandbox deploy-worker`, then look (--dry-run), roll back (--yes), meet 10220 after a secrets change, and
+see that neither a secrets push nor a second rollback sends traffic back to the bad code."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def live_version(project: Path) -> str:
 
 
 def change_a_secret(project: Path) -> None:
-    """What `wrangler secret put` does between two rollbacks: a new version with a different secret, deployed."""
+    """What provision's secrets push (or `wrangler secret put`) does: a new version of the live code with a
+    different secret, deployed."""
     from mcpdeploy.providers.cloudflare import CloudflareClient
     from mcpdeploy.providers.http import HttpOptions
     from mcpdeploy.sandbox.transport import SandboxTransport
@@ -89,26 +91,76 @@ def test_rolling_back_twice_to_the_same_version_does_nothing_the_second_time(cli
     assert (project / SANDBOX_STATE).read_bytes() == state_before
 
 
+def test_after_a_secrets_push_the_dry_run_names_the_good_code_and_lists_what_it_skipped(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
+    good = deploy(cli, "good")
+    bad = deploy(cli, "bad")
+    change_a_secret(project)  # the bad code again, with new secrets, live
+
+    result = cli("rollback", "--sandbox", "--dry-run")
+    document = json.loads(cli("rollback", "--sandbox", "--dry-run", "--json").stdout)
+
+    assert result.exit_code == 0, result.stderr
+    assert f"skipped: version {bad}" in result.stderr and "only secrets differ" in result.stderr
+    assert f"target:  version {good} (#1)" in result.stderr
+    assert document["target"]["version_id"] == good
+    assert [(s["version_id"], s["reason"]) for s in document["skipped"]] == [(bad, "same_code_as_live")]
+
+
 def test_a_secrets_change_stops_the_rollback_until_forced(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
     first = deploy(cli, "first")
     second = deploy(cli, "second")
-    change_a_secret(project)  # a third version, live; the previous deployment is the second's
+    change_a_secret(project)  # second's code with new secrets, live; the target is the first
     live_before = live_version(project)
 
     refused = cli("rollback", "--sandbox", "--yes")
 
     assert refused.exit_code == 6
     assert "secrets differ from the current ones" in refused.stderr and "SERVICE_CREDENTIALS" in refused.stderr
-    assert f"mcpdeploy rollback --sandbox --to {second} --force --yes" in refused.stderr
+    assert f"mcpdeploy rollback --sandbox --to {first} --force --yes" in refused.stderr
     assert live_version(project) == live_before
 
-    forced = cli("rollback", "--sandbox", "--to", second, "--force", "--yes")  # the command the hint gave
+    forced = cli("rollback", "--sandbox", "--to", first, "--force", "--yes")  # the command the hint gave
     assert forced.exit_code == 0, forced.stderr
     assert "forced past changed secrets" in forced.stderr
-    assert live_version(project) == second
+    assert live_version(project) == first
 
-    older = cli("rollback", "--sandbox", "--yes", "--to", first, "--force")
-    assert older.exit_code == 0 and live_version(project) == first
+    explicit = cli("rollback", "--sandbox", "--yes", "--to", second, "--force")  # --to still goes anywhere
+    assert explicit.exit_code == 0 and live_version(project) == second
+
+
+def test_rolling_back_twice_goes_further_back_not_to_the_version_rolled_away_from(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
+    first = deploy(cli, "first")
+    good = deploy(cli, "good")
+    bad = deploy(cli, "bad")
+
+    once = cli("rollback", "--sandbox", "--yes", "-m", "bad build broke sessions")  # own words: known by the journal
+    assert once.exit_code == 0, once.stderr
+    assert live_version(project) == good
+    twice = cli("rollback", "--sandbox", "--yes", "--json")
+
+    assert twice.exit_code == 0, twice.stderr
+    assert live_version(project) == first
+    document = json.loads(twice.stdout)
+    assert [(s["version_id"], s["reason"]) for s in document["skipped"]] == [
+        (bad, "rolled_back_from"), (good, "live_version")]
+    assert "a later rollback moved traffic away from this code" in twice.stderr
+
+
+def test_rolling_back_twice_with_nothing_older_says_so_instead_of_flipping_back(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
+    good = deploy(cli, "good")
+    deploy(cli, "bad")
+    change_a_secret(project)
+    assert cli("rollback", "--sandbox", "--yes", "--force").exit_code == 0
+    assert live_version(project) == good
+    state_before = (project / SANDBOX_STATE).read_bytes()
+
+    again = cli("rollback", "--sandbox", "--yes", "--force", "--json")
+
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["outcome"] == "nothing_to_roll_back_to"
+    assert "every earlier deployment that sent 100% of traffic to a single version was skipped" in again.stderr
+    assert live_version(project) == good
+    assert (project / SANDBOX_STATE).read_bytes() == state_before
 
 
 def test_with_one_deployment_there_is_nothing_to_roll_back_to(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
