@@ -29,7 +29,7 @@ def test_a_folder_that_cannot_be_written_is_an_input_error_naming_the_file(tmp_p
     path.write_text("name = 'x'\n")
     folder.chmod(0o500)
     try:
-        with pytest.raises(InputFileError, match="wrangler.toml: cannot write it"):
+        with pytest.raises(InputFileError, match=r"wrangler\.toml: cannot write it"):
             write_atomic(path, "changed")
     finally:
         folder.chmod(0o700)

@@ -121,7 +121,7 @@ def test_a_trailing_newline_on_a_token_is_just_trimmed(project: Path) -> None:
 def test_an_environment_defined_only_by_the_workers_wrangler_config_is_accepted(project: Path) -> None:
     (project / "wrangler.toml").write_text('name = "w"\n\n[env.staging]\nname = "w-staging"\n')
     assert load_settings(project, env_name="staging", environ={}).env_name == "staging"
-    with pytest.raises(UsageError, match="neither mcpdeploy.toml nor the Worker's wrangler config"):
+    with pytest.raises(UsageError, match=r"neither mcpdeploy\.toml nor the Worker's wrangler config"):
         load_settings(project, env_name="stagign", environ={})
 
 
