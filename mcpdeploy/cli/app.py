@@ -10,7 +10,7 @@ import traceback
 import typer
 
 from mcpdeploy import __version__
-from mcpdeploy.cli.output import make_console
+from mcpdeploy.cli.output import emit_json, json_emitted, make_console, reset_json_emitted
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.exit_codes import ExitCode
 
@@ -61,6 +61,7 @@ def run(argv: list[str] | None = None) -> int:
     The console for our error messages is made only when there is one to print: a successful `--version` or
     `--help` then never imports rich."""
     _register_commands()
+    reset_json_emitted()
     try:
         result = app(args=argv, prog_name="mcpdeploy", standalone_mode=False)
     except McpdeployError as exc:
@@ -68,6 +69,10 @@ def run(argv: list[str] | None = None) -> int:
         console.print(f"error: {exc.message}", markup=False)
         if exc.hint:
             console.print(f"hint: {exc.hint}", markup=False)
+        if "--json" in (sys.argv[1:] if argv is None else argv) and not json_emitted():
+            # A pipeline reading stdout gets a document even when the command stopped before making its own.
+            emit_json({"ok": False, "error": {"message": exc.message, "hint": exc.hint,
+                                              "exit_code": int(exc.exit_code)}})
         return int(exc.exit_code)
     except typer.TyperException as exc:  # usage errors from the parser
         show = getattr(exc, "show", None)

@@ -77,6 +77,7 @@ def enable_command(
     sandbox: bool = SANDBOX,
     json_output: bool = JSON,
     trace: Path | None = TRACE,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Accepted for uniform CI scripts: enable never asks."),
 ) -> int:
     """Switch authentication back on now by removing the switch (nothing to do when it is not set)."""
     from mcpdeploy.auth_switch import SWITCH_SECRET, run_enable

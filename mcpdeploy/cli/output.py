@@ -43,8 +43,22 @@ def is_interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty() and not running_in_ci()
 
 
+_emitted = False  # whether this run already wrote its JSON document
+
+
 def emit_json(document: dict[str, Any]) -> None:
     """Write the one JSON document of a command to stdout. Every document carries `schema_version`."""
+    global _emitted
     payload = {"schema_version": JSON_SCHEMA_VERSION, **document}
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
+    _emitted = True
+
+
+def json_emitted() -> bool:
+    return _emitted
+
+
+def reset_json_emitted() -> None:
+    global _emitted
+    _emitted = False

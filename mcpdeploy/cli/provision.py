@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -12,6 +12,9 @@ from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, YES, command_settings, confirm, http_options
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 XANO_URL = typer.Option(None, "--xano-instance-url", help="Xano instance URL. [env var: XANO_INSTANCE_URL]")
 WORKSPACE = typer.Option(None, "--xano-workspace-id", help="Xano workspace id. [env var: XANO_WORKSPACE_ID]")
@@ -98,6 +101,7 @@ def provision_command(
     result = outcome.result
     if result is None:
         console.print(f"No changes: nothing was written ({options.counts['requests']} reads).")
+        _print_outputs(console, outcome.outputs)
         if json_output:
             emit_json(report | {"applied": [], "changed": False, "outputs": outcome.outputs,
                                 "http": dict(options.counts), "seconds": seconds})
@@ -106,16 +110,20 @@ def provision_command(
         console.print(f"Applied {len(result.applied)} change(s) in {seconds:g}s "
                       f"({options.counts['requests']} HTTP calls, {options.counts['writes']} writes); "
                       f"run {outcome.run_id}.")
-        for key, value in result.outputs.items():
-            if not isinstance(value, dict):
-                console.print(f"  {key}: {value}", markup=False)
+        _print_outputs(console, result.outputs)
     if json_output:
         emit_json(report | {"applied": [a.to_json() for a in result.applied], "changed": bool(result.applied),
                             "ok": result.ok, "error": result.error.message if result.error else None,
                             "outputs": result.outputs, "http": dict(options.counts), "seconds": seconds})
     if result.error is not None:
-        result.error.hint = ((result.error.hint + " ") if result.error.hint else "") + (
-            "Run provision again: finished steps are kept and the rest is retried, or undo them with "
-            f"`mcpdeploy rollback --run {outcome.run_id}`.")
+        advice = (f"Finished steps are kept: run provision again to retry the rest, or undo them with "
+                  f"`mcpdeploy rollback --run {outcome.run_id}`.")
+        result.error.hint = f"{result.error.hint} {advice}" if result.error.hint else advice
         raise result.error
     return int(ExitCode.OK)
+
+
+def _print_outputs(console: Console, outputs: dict[str, Any]) -> None:
+    for key, value in outputs.items():
+        if not isinstance(value, dict):
+            console.print(f"  {key}: {value}", markup=False)

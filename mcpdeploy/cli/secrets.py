@@ -76,6 +76,8 @@ def keygen(
     from mcpdeploy.secrets import create_key_file, key_id
 
     env = _env_name(env)
+    if not project_dir.is_dir():
+        raise UsageError(f"--project-dir {project_dir}: no such folder")
     path, previous = create_key_file(project_dir.resolve(), env, force=force)
     new_id = key_id(path.read_text("ascii"))
     overridden = bool(os.environ.get(EnvVars.CREDENTIALS_KEY))

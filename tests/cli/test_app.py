@@ -14,3 +14,14 @@ def test_unknown_option_is_a_usage_error_with_exit_64(cli) -> None:
     assert result.exit_code == 64
     assert "no-such-flag" in result.stderr
     assert result.stdout == ""
+
+
+def test_an_error_before_any_document_still_gives_json_on_stdout_with_json(cli, project) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    result = cli("plan", "--json")  # nothing configured: a usage error before any request
+    assert result.exit_code == 64
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert document["error"]["exit_code"] == 64
+    assert "XANO_INSTANCE_URL" in document["error"]["message"]
