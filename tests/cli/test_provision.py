@@ -119,7 +119,7 @@ def test_a_dropped_connection_fails_clearly_and_a_rerun_converges(cli, sandbox: 
     failed = cli("provision", "--yes")
     assert failed.exit_code == 7
     assert "POST" in failed.stderr and "apigroup" in failed.stderr
-    assert "Run provision again" in failed.stderr
+    assert "run provision again" in failed.stderr
     rerun = cli("provision", "--yes")
     assert rerun.exit_code == 0, rerun.stderr
     assert cli("plan", "--detailed-exitcode").exit_code == 0
