@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from mcpdeploy import secrets
 from mcpdeploy.config import Settings
+from mcpdeploy.errors import InputFileError
 from mcpdeploy.errors import UsageError
 from mcpdeploy.files.devvars import dev_vars_path, read_dev_vars
 
@@ -100,7 +101,16 @@ def credentials_resolver(settings: Settings) -> CredentialsResolver:
         return CredentialsResolver(settings, secrets.read_plaintext_credentials(path), "file")
     key = secrets.load_key(settings.project_dir, settings.env_name)
     if existing and key:
-        opened = secrets.decrypt_service_credentials(existing, key, on_warning=lambda _message: None)
+        try:
+            opened = secrets.decrypt_service_credentials(existing, key, on_warning=lambda _message: None)
+        except secrets.CredentialsDecryptError as exc:
+            raise InputFileError(
+                dev_vars_path(settings.project_dir, settings.env_name),
+                f"{secrets.SERVICE_CREDENTIALS_VAR} cannot be opened: {exc.message}",
+                hint="Use the key it was made with (`secrets keygen --force` keeps the previous one as "
+                     ".mcpdeploy/keys/*.old), or set [secrets] credentials_file so provision encrypts the "
+                     "credentials again from plaintext.",
+            ) from exc
         resolver.plaintext = {
             name: secrets.ServiceCredential(auth_type=entry["auth_type"], credentials=entry["credentials"])
             for name, entry in opened.items()

@@ -216,3 +216,17 @@ def test_a_malformed_dev_vars_stops_the_run_before_any_request(cli, env: Env) ->
     assert result.exit_code == 8
     assert ".dev.vars:2" in result.stderr
     assert snapshot(env.project) == before and env.sandbox.requests == []
+
+
+def test_credentials_the_current_key_cannot_open_stop_the_run_and_say_how_to_recover(
+    cli, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("provision", "--yes").exit_code == 0
+    monkeypatch.delenv("MCPDEPLOY_SERVICE_CREDENTIALS_FILE")
+    assert cli("secrets", "keygen", "--force").exit_code == 0
+    before = snapshot(env.project)
+    result = cli("provision", "--yes")
+    assert result.exit_code == 8
+    assert ".dev.vars: SERVICE_CREDENTIALS cannot be opened" in result.stderr
+    assert "credentials_file" in result.stderr
+    assert snapshot(env.project) == before
