@@ -17,8 +17,7 @@ from typing import Any, Literal
 
 from mcpdeploy import secrets
 from mcpdeploy.config import Settings
-from mcpdeploy.errors import InputFileError
-from mcpdeploy.errors import UsageError
+from mcpdeploy.errors import InputFileError, UsageError
 from mcpdeploy.files.devvars import dev_vars_path, read_dev_vars
 
 XANO_SERVICE = "xano"
