@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     UNREACHABLE = 7  # a service could not be reached at all (DNS, refused, timeout)
     INPUT_ERROR = 8  # a local file is invalid or cannot be written (schema, wrangler.toml, .dev.vars, mcpdeploy.toml)
     DECLINED = 9  # the person answered no at the confirmation: nothing was changed
+    STALE_PLAN = 10  # provision --plan FILE: what exists changed since the plan was saved; nothing was changed
     USAGE = 64  # bad flags or configuration missing (sysexits EX_USAGE)
     TEMPORARY = 75  # rate limited or retries exhausted: safe to run again (sysexits EX_TEMPFAIL)
     INTERRUPTED = 130  # Ctrl-C

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mcpdeploy.apply import AppliedChange, ApplyResult
@@ -17,6 +18,7 @@ from mcpdeploy.journal import Journal
 from mcpdeploy.lock import Lock
 from mcpdeploy.pipeline import open_pipeline
 from mcpdeploy.plan.models import Change, Plan
+from mcpdeploy.plan.saved import check_still_current
 from mcpdeploy.providers.http import HttpOptions
 
 # Keys of Change.params that hold what the resource was before the change (see plan/xano.py).
@@ -46,13 +48,18 @@ def run_provision(
     confirm: Callable[[], None],
     on_applied: Callable[[AppliedChange], None],
     on_warning: Callable[[str], None],
+    expected: tuple[Path, str] | None = None,
 ) -> ProvisionOutcome:
+    """`expected` is a saved plan (its file and digest): the run stops, changing nothing, unless planning again
+    gives the same changes."""
     journal = Journal(settings.state_dir, settings.env_name, redactor=http.redactor)
     pipeline = open_pipeline(settings, http)  # local inputs checked before the lock and any request
     with Lock(settings.state_dir, settings.env_name, command="provision", on_takeover=on_warning) as lock:
         try:
             plan = pipeline.plan()
             show_plan(plan)
+            if expected is not None:
+                check_still_current(plan, *expected)
             if not plan.has_changes:
                 with journal.start("provision", argv, plan.digest(), plan.target) as run:
                     pass

@@ -33,6 +33,8 @@ def plan_command(
     json_output: bool = JSON,
     trace: Path | None = TRACE,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode", help="Exit 2 when the plan has changes."),
+    out: Path | None = typer.Option(None, "--out", metavar="FILE", dir_okay=False,
+                                    help="Also save the plan, for `provision --plan FILE`."),
     xano_url: str | None = XANO_URL,
     workspace: int | None = WORKSPACE,
     branch: str | None = BRANCH,
@@ -52,6 +54,11 @@ def plan_command(
         finally:
             pipeline.close()
     render_plan(console, plan)
+    if out is not None:
+        from mcpdeploy.plan.saved import save_plan
+
+        save_plan(plan, out)
+        console.print(f"Plan saved to {out} (digest {plan.digest()}).", markup=False)
     if json_output:
         emit_json({"command": "plan", **plan.to_json(), "outputs": pipeline.outputs,
                    "http": dict(options.counts), "seconds": round(time.monotonic() - started, 3)})
@@ -71,13 +78,21 @@ def provision_command(
     allow_destructive: bool = typer.Option(
         False, "--allow-destructive", help="Apply changes that delete or retype fields or remove endpoints."
     ),
+    saved_plan: Path | None = typer.Option(
+        None, "--plan", metavar="FILE", dir_okay=False,
+        help="Apply the plan saved by `plan --out FILE`, only if planning again gives the same changes (no prompt: "
+             "the saved plan is what was approved).",
+    ),
     xano_url: str | None = XANO_URL,
     workspace: int | None = WORKSPACE,
     branch: str | None = BRANCH,
 ) -> int:
     """Plan, confirm, and apply: create what the schemas declare and is missing, update what differs."""
     from mcpdeploy.plan.render import render_applied, render_plan
+    from mcpdeploy.plan.saved import saved_digest
     from mcpdeploy.provision import run_provision
+
+    expected = saved_digest(saved_plan) if saved_plan is not None else None
 
     console = make_console()
     started = time.monotonic()
@@ -87,7 +102,7 @@ def provision_command(
             http_options(trace, settings) as options:
 
         def confirm_then_announce() -> None:
-            confirm("Apply these changes?", yes=yes)
+            confirm("Apply these changes?", yes=yes or saved_plan is not None)
             console.print("Applying:")
 
         outcome = run_provision(
@@ -95,6 +110,7 @@ def provision_command(
             show_plan=lambda plan: render_plan(console, plan), confirm=confirm_then_announce,
             on_applied=lambda done: render_applied(console, done),
             on_warning=lambda message: console.print(f"warning: {message}", markup=False),
+            expected=(saved_plan, expected) if saved_plan is not None and expected is not None else None,
         )
     seconds = round(time.monotonic() - started, 3)
     report: dict[str, Any] = {"command": "provision", **outcome.plan.to_json(), "run_id": outcome.run_id}
