@@ -183,7 +183,7 @@ def load_settings(
         loc = [str(p) for p in err["loc"]]
         where = config_path if config_path.exists() else Path("<environment>")
         raise InputFileError(
-            where, f"{'.'.join(loc)}: {err['msg']}", line=line_of_key(text, *loc) if text else None
+            where, f"{'.'.join(loc)}: {err['msg']}", line=_line_of(text, env_name, loc) if text else None
         ) from exc
 
 
@@ -214,6 +214,19 @@ def _select_environment(raw: dict[str, Any], env_name: str | None, path: Path, t
         else:
             merged[key] = value
     return merged
+
+
+def _line_of(text: str, env_name: str | None, loc: list[str]) -> int | None:
+    """The line of a setting: in the environment's section when it is set there, else at the top level."""
+    from mcpdeploy.spec.toml_lines import key_lines
+
+    lines = key_lines(text)
+    if env_name is not None:
+        in_env: tuple[str, ...] = ("env", env_name, *loc)
+        if in_env in lines:
+            return lines[in_env]
+    exact = lines.get(tuple(loc))
+    return exact if exact is not None else line_of_key(text, *loc)
 
 
 def _wrangler_defines(project_dir: Path, env_name: str) -> bool:

@@ -130,3 +130,10 @@ def test_out_of_range_consumer_settings_in_the_file_name_the_line(project: Path)
     with pytest.raises(InputFileError) as caught:
         load_settings(project, environ={})
     assert caught.value.line == 3 and "max_batch_timeout" in caught.value.message
+
+
+def test_a_bad_value_in_an_environment_section_is_reported_at_its_own_line(project: Path) -> None:
+    write_config(project, "[cloudflare]\nmax_batch_size = 50\n\n[env.staging.cloudflare]\nmax_batch_size = 500\n")
+    with pytest.raises(InputFileError) as caught:
+        load_settings(project, env_name="staging", environ={})
+    assert caught.value.line == 5

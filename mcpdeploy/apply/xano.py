@@ -106,8 +106,14 @@ class XanoExecutor:
                 continue
             wanted = change.params["field"]
             if wanted["name"] in by_name:
-                # Only what the schema files decide: a column someone made private or sensitive stays so.
-                by_name[wanted["name"]].update({k: wanted[k] for k in SPEC_OWNED_KEYS if k in wanted})
+                live = by_name[wanted["name"]]
+                if change.kind == "change_field_type":
+                    # A new type: the old type's default and validators do not carry over.
+                    by_name[wanted["name"]] = {**{k: v for k, v in live.items() if k not in SPEC_OWNED_KEYS},
+                                               **{k: wanted[k] for k in SPEC_OWNED_KEYS if k in wanted}}
+                else:
+                    # Only what the schema files decide: a column someone made private or sensitive stays so.
+                    live.update({k: wanted[k] for k in SPEC_OWNED_KEYS if k in wanted})
             else:
                 by_name[wanted["name"]] = dict(wanted)
                 order.append(wanted["name"])

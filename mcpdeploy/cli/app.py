@@ -62,6 +62,7 @@ def run(argv: list[str] | None = None) -> int:
     `--help` then never imports rich."""
     _register_commands()
     reset_json_emitted()
+    words = sys.argv[1:] if argv is None else argv
     try:
         result = app(args=argv, prog_name="mcpdeploy", standalone_mode=False)
     except McpdeployError as exc:
@@ -69,11 +70,7 @@ def run(argv: list[str] | None = None) -> int:
         console.print(f"error: {exc.message}", markup=False)
         if exc.hint:
             console.print(f"hint: {exc.hint}", markup=False)
-        if "--json" in (sys.argv[1:] if argv is None else argv) and not json_emitted():
-            # A pipeline reading stdout gets a document even when the command stopped before making its own.
-            emit_json({"ok": False, "error": {"message": exc.message, "hint": exc.hint,
-                                              "exit_code": int(exc.exit_code)}})
-        return int(exc.exit_code)
+        return _json_error(words, exc.message, exc.hint, int(exc.exit_code))
     except typer.TyperException as exc:  # usage errors from the parser
         show = getattr(exc, "show", None)
         if callable(show):
@@ -81,20 +78,25 @@ def run(argv: list[str] | None = None) -> int:
         else:
             make_console().print(f"error: {exc}", markup=False)
         code = getattr(exc, "exit_code", 2)
-        return int(ExitCode.USAGE) if code == 2 else int(code)
+        return _json_error(words, f"usage: {exc}", "See --help.", int(ExitCode.USAGE) if code == 2 else int(code))
     except (KeyboardInterrupt, typer.Abort):
         make_console().print("interrupted", markup=False)
-        return int(ExitCode.INTERRUPTED)
+        return _json_error(words, "interrupted", None, int(ExitCode.INTERRUPTED))
     except Exception as exc:  # a bug: say so, without locals
         if os.environ.get("MCPDEPLOY_DEBUG") == "1":
             traceback.print_exc()
-        make_console().print(
-            f"unexpected error ({type(exc).__name__}). This is a bug in mcpdeploy; run with MCPDEPLOY_DEBUG=1 "
-            "for a traceback and report it.",
-            markup=False,
-        )
-        return int(ExitCode.ERROR)
+        message = (f"unexpected error ({type(exc).__name__}). This is a bug in mcpdeploy; run with "
+                   "MCPDEPLOY_DEBUG=1 for a traceback and report it.")
+        make_console().print(message, markup=False)
+        return _json_error(words, message, None, int(ExitCode.ERROR))
     return int(result) if isinstance(result, int) else 0
+
+
+def _json_error(words: list[str], message: str, hint: str | None, code: int) -> int:
+    """With --json, a pipeline reading stdout gets a document even when the command stopped before its own."""
+    if "--json" in words and not json_emitted():
+        emit_json({"ok": False, "error": {"message": message, "hint": hint, "exit_code": code}})
+    return code
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from mcpdeploy import secrets
 from mcpdeploy.config import Settings
-from mcpdeploy.errors import InputFileError, UsageError
+from mcpdeploy.errors import InputFileError, McpdeployError, UsageError
 from mcpdeploy.files.devvars import dev_vars_path, read_dev_vars
 
 XANO_SERVICE = "xano"
@@ -48,9 +48,11 @@ class CredentialsResolver:
         xano = services.get(XANO_SERVICE)
         if xano_base_url is not None:
             creds: dict[str, Any] = dict(xano.credentials) if xano else {}
-            if self.source == "file":
-                creds.setdefault("base_url", xano_base_url)  # a base_url written in the file wins
-            else:
+            # A base_url given by hand (in the file, and so in .dev.vars after it) wins; one that provision
+            # filled in (on this Xano instance) follows the API group.
+            given = creds.get("base_url")
+            instance = (self.settings.xano.instance_url or "").rstrip("/")
+            if given is None or (self.source != "file" and instance and str(given).startswith(instance + "/")):
                 creds["base_url"] = xano_base_url
             services[XANO_SERVICE] = secrets.ServiceCredential(
                 auth_type=xano.auth_type if xano else "none", credentials=creds
@@ -98,21 +100,47 @@ def credentials_resolver(settings: Settings) -> CredentialsResolver:
         if not path.is_absolute():
             path = settings.project_dir / path
         return CredentialsResolver(settings, secrets.read_plaintext_credentials(path), "file")
-    key = secrets.load_key(settings.project_dir, settings.env_name)
-    if existing and key:
-        try:
-            opened = secrets.decrypt_service_credentials(existing, key, on_warning=lambda _message: None)
-        except secrets.CredentialsDecryptError as exc:
-            raise InputFileError(
-                dev_vars_path(settings.project_dir, settings.env_name),
-                f"{secrets.SERVICE_CREDENTIALS_VAR} cannot be opened: {exc.message}",
-                hint="Use the key it was made with (`secrets keygen --force` keeps the previous one as "
-                     ".mcpdeploy/keys/*.old), or set [secrets] credentials_file so provision encrypts the "
-                     "credentials again from plaintext.",
-            ) from exc
-        resolver.plaintext = {
-            name: secrets.ServiceCredential(auth_type=entry["auth_type"], credentials=entry["credentials"])
-            for name, entry in opened.items()
-        }
+    if not existing:
+        return resolver
+    opened = _open_existing(settings, existing)
+    resolver.plaintext = {
+        name: secrets.ServiceCredential(auth_type=entry["auth_type"], credentials=entry["credentials"])
+        for name, entry in opened.items()
+    }
+    # A document mcpdeploy made from nothing (the Xano URL alone) is not credentials: it must never be pushed
+    # over the Worker's real ones.
+    if not _only_a_url(resolver.plaintext):
         resolver.source = "dev_vars"
     return resolver
+
+
+def _open_existing(settings: Settings, existing: str) -> dict[str, Any]:
+    """Open what .dev.vars holds with the current key, else with the key .dev.vars itself holds (the one it was
+    made with, e.g. before `secrets keygen --force`; provision then encrypts it again with the current key)."""
+    path = dev_vars_path(settings.project_dir, settings.env_name)
+    candidates = [secrets.load_key(settings.project_dir, settings.env_name),
+                  read_dev_vars(path).get(secrets.KEY_VAR)]
+    failure: secrets.CredentialsDecryptError | None = None
+    for key in dict.fromkeys(k for k in candidates if k):
+        try:
+            return secrets.decrypt_service_credentials(existing, key, on_warning=lambda _message: None)
+        except secrets.CredentialsDecryptError as exc:
+            failure = exc
+        except UsageError as exc:  # not a usable key at all
+            failure = secrets.CredentialsDecryptError(exc.message)
+    if failure is None:  # no key anywhere: only the legacy plaintext form opens without one
+        try:
+            return secrets.decrypt_service_credentials(existing, None, on_warning=lambda _message: None)
+        except McpdeployError as exc:
+            failure = secrets.CredentialsDecryptError(exc.message)
+    raise InputFileError(
+        path, f"{secrets.SERVICE_CREDENTIALS_VAR} cannot be opened: {failure.message}",
+        hint="Use the key it was made with (`secrets keygen --force` keeps the previous one as "
+             ".mcpdeploy/keys/*.old), or set [secrets] credentials_file so provision encrypts the "
+             "credentials again from plaintext.",
+    )
+
+
+def _only_a_url(services: dict[str, secrets.ServiceCredential]) -> bool:
+    return set(services) <= {XANO_SERVICE} and all(
+        s.auth_type == "none" and set(s.credentials) <= {"base_url"} for s in services.values())

@@ -111,8 +111,12 @@ def retry_after_seconds(response: httpx.Response, default: float) -> float:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else default
+    except (TypeError, ValueError):  # a malformed header: back off as if there were none
+        return default
+    return max(0.0, parsed.timestamp() - time.time()) if parsed else default
 
 
 @dataclass
@@ -311,11 +315,20 @@ class ServiceClient:
             return response  # the first attempt deleted it and its answer was lost: the goal is reached
         code, detail = self.parse_error(response)
         detail = self._safe(detail)
-        if response.status_code == 429 or response.status_code in RETRY_STATUSES:
+        attempts = int(response.extensions.get("mcpdeploy_attempts", 1))
+        tried = f"after {attempts} attempts" if attempts > 1 else "not retried"
+        if response.status_code == 429 or (response.status_code in RETRY_STATUSES
+                                           and method.upper() in IDEMPOTENT_METHODS):
             raise RateLimited(
                 f"{self.service}: {method} {self._safe(url)} answered {response.status_code}"
-                f"{' ' + code if code else ''}: {detail} (gave up after {self.options.max_retries} retries)",
+                f"{' ' + code if code else ''}: {detail} ({tried})",
                 hint="Wait a minute and run again; every step is idempotent.",
+            )
+        if response.status_code in RETRY_STATUSES:  # a write that may or may not have been applied
+            raise ApiError(
+                service=self.service, method=method, url=self._safe(url), status=response.status_code, code=code,
+                detail=f"{detail} (not retried: it may have been applied)",
+                hint="Run `mcpdeploy plan` to see what exists now, then run the command again.",
             )
         raise ApiError(
             service=self.service,

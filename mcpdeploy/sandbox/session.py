@@ -69,19 +69,34 @@ def project_port(settings: Settings) -> int:
     """The loopback port this project's sandbox uses, chosen once and kept, so its URLs (which provision writes
     into SERVICE_CREDENTIALS) stay the same from one run to the next."""
     path = sandbox_dir(settings) / PORT_FILE
-    with contextlib.suppress(OSError, ValueError):
-        return int(path.read_text("ascii").strip())
+    recorded = _read_port(path)
+    if recorded is not None:
+        return recorded
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # exclusive: of two runs starting at once, the first to write decides, and both use its port
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    # Written whole to a temp file, then linked into place: a reader never sees it half written, and of two
+    # runs starting at once the first link wins and both use its port. A damaged file is replaced.
+    tmp = path.with_name(f".{PORT_FILE}.{os.getpid()}")
+    tmp.write_text(f"{port}\n", "ascii")
+    try:
+        if recorded is None and path.exists():
+            path.unlink()
+        os.link(tmp, path)
     except FileExistsError:
-        return int(path.read_text("ascii").strip())
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(f"{port}\n")
-    return port
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _read_port(path) or port
+
+
+def _read_port(path: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError):
+        port = int(path.read_text("ascii").strip())
+        if 0 < port < 65536:
+            return port
+    return None
 
 
 def start_server(settings: Settings, port: int | None = None) -> SandboxServer:

@@ -25,3 +25,11 @@ def test_an_error_before_any_document_still_gives_json_on_stdout_with_json(cli, 
     assert document["ok"] is False
     assert document["error"]["exit_code"] == 64
     assert "XANO_INSTANCE_URL" in document["error"]["message"]
+
+
+def test_a_usage_error_with_json_also_gives_a_json_document(cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    result = cli("plan", "--json", "--no-such-flag")
+    assert result.exit_code == 64
+    assert json.loads(result.stdout)["error"]["exit_code"] == 64

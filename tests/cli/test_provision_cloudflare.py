@@ -218,11 +218,31 @@ def test_a_malformed_dev_vars_stops_the_run_before_any_request(cli, env: Env) ->
     assert snapshot(env.project) == before and env.sandbox.requests == []
 
 
-def test_credentials_the_current_key_cannot_open_stop_the_run_and_say_how_to_recover(
+def test_after_a_new_key_the_credentials_are_encrypted_again_without_the_file(
     cli, env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert cli("provision", "--yes").exit_code == 0
     monkeypatch.delenv("MCPDEPLOY_SERVICE_CREDENTIALS_FILE")
+    assert cli("secrets", "keygen", "--force").exit_code == 0
+    result = cli("provision", "--yes")
+    assert result.exit_code == 0, result.stderr
+    values = read_dev_vars(env.project / ".dev.vars")
+    new_key = (env.project / ".mcpdeploy" / "keys" / "default.key").read_text().strip()
+    assert values["SERVICE_CREDENTIALS_KEY"] == new_key
+    opened = secrets.decrypt_service_credentials(values["SERVICE_CREDENTIALS"], new_key)
+    assert opened["xano"]["credentials"]["api_key"] == PLANTED_API_KEY  # kept, under the new key
+
+
+def test_credentials_no_known_key_opens_stop_the_run_and_say_how_to_recover(
+    cli, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("provision", "--yes").exit_code == 0
+    monkeypatch.delenv("MCPDEPLOY_SERVICE_CREDENTIALS_FILE")
+    dev_vars = env.project / ".dev.vars"
+    stray = secrets.generate_key()
+    text = dev_vars.read_text()
+    old = read_dev_vars(dev_vars)["SERVICE_CREDENTIALS_KEY"]
+    dev_vars.write_text(text.replace(old, stray))  # the key beside it is not the one it was made with
     assert cli("secrets", "keygen", "--force").exit_code == 0
     before = snapshot(env.project)
     result = cli("provision", "--yes")
@@ -230,3 +250,14 @@ def test_credentials_the_current_key_cannot_open_stop_the_run_and_say_how_to_rec
     assert ".dev.vars: SERVICE_CREDENTIALS cannot be opened" in result.stderr
     assert "credentials_file" in result.stderr
     assert snapshot(env.project) == before
+
+
+def test_a_url_only_document_made_without_credentials_is_never_pushed_later(
+    cli, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MCPDEPLOY_SERVICE_CREDENTIALS_FILE")
+    env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
+    assert cli("provision", "--yes").exit_code == 0  # .dev.vars gets the Xano URL alone
+    second = json.loads(cli("provision", "--yes", "--json").stdout)
+    assert "push_secrets" not in [c["kind"] for c in second["changes"]]
+    assert env.cloudflare().list_secret_names(WORKER) == []

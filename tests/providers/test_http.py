@@ -119,3 +119,23 @@ def test_a_delete_of_something_that_never_existed_is_still_an_error() -> None:
     respx.delete("https://api.example.test/v1/things/8").mock(return_value=httpx.Response(404))
     with pytest.raises(ApiError):
         client(HttpOptions()).send("DELETE", "things/8")
+
+
+@respx.mock
+def test_a_malformed_retry_after_backs_off_instead_of_crashing() -> None:
+    route = respx.get("https://api.example.test/v1/things").mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "soon, please"}), httpx.Response(200, json=[])]
+    )
+    waits: list[float] = []
+    assert client(HttpOptions(sleep=waits.append)).send("GET", "things").json() == []
+    assert route.call_count == 2 and len(waits) == 1
+
+
+@respx.mock
+def test_a_502_on_a_post_is_not_retried_and_says_it_may_have_been_applied() -> None:
+    route = respx.post("https://api.example.test/v1/things").mock(return_value=httpx.Response(502))
+    with pytest.raises(ApiError) as caught:
+        client(HttpOptions(sleep=lambda s: None)).send("POST", "things", json_body={})
+    assert route.call_count == 1
+    assert "may have been applied" in caught.value.message
+    assert caught.value.hint and "mcpdeploy plan" in caught.value.hint
