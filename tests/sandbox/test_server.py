@@ -51,3 +51,16 @@ def test_state_is_written_atomically_and_read_back_by_a_new_sandbox(tmp_path: Pa
     assert json.loads((tmp_path / "state.json").read_text())["probe"] == {"kept": True}
     assert (tmp_path / "state.json").stat().st_mode & 0o777 == 0o600
     assert Sandbox(tmp_path).state["probe"] == {"kept": True}
+
+
+def test_the_project_port_is_kept_between_runs_and_a_damaged_record_is_replaced(tmp_path: Path) -> None:
+    from mcpdeploy.config import load_settings
+    from mcpdeploy.sandbox.session import project_port, sandbox_dir
+
+    settings = load_settings(tmp_path, environ={})
+    first = project_port(settings)
+    assert project_port(settings) == first  # the same URL next time
+    (sandbox_dir(settings) / "port").write_text("")  # e.g. a run killed mid-write by an older version
+    replaced = project_port(settings)
+    assert 0 < replaced < 65536
+    assert (sandbox_dir(settings) / "port").read_text().strip() == str(replaced)
