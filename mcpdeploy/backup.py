@@ -49,6 +49,3 @@ def export_rows(client: XanoClient, table_id: int, table_name: str, folder: Path
                            hint="Nothing was removed. Check the disk and run again.")
     return path, len(rows)
 
-
-def count_rows(client: XanoClient, table_id: int) -> int:
-    return len(client.list_content(table_id))

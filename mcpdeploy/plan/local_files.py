@@ -28,7 +28,6 @@ XANO_URL_OUTPUT = "xano_api_base_url"
 class FileRecipe:
     """How to compute a file's edit at apply time, and the bytes the plan saw (to refuse a file changed since)."""
 
-    path_label: str
     planned_before: bytes | None
     build: Callable[[dict[str, Any]], FileEdit]
 
@@ -61,13 +60,13 @@ def plan_files(settings: Settings, resolver: CredentialsResolver, outputs: dict[
                           (gitignore, "keep .dev.vars* and .mcpdeploy/ out of git")):
         edit = build(outputs)
         label = edit.path.name
-        recipes[label] = FileRecipe(label, edit.before, build)
+        recipes[label] = FileRecipe(edit.before, build)
         if edit.changed:
             changes.append(_change(edit, label, reason))
 
     devvars_path = dev_vars_path(project, env)
     before, _mode = read_current(devvars_path)
-    recipes[devvars_path.name] = FileRecipe(devvars_path.name, before, dev_vars)
+    recipes[devvars_path.name] = FileRecipe(before, dev_vars)
     preview = _preview_dev_vars(settings, resolver, outputs)
     if preview is not None:
         changes.append(Change(provider=PROVIDER, kind="edit_file", action="create" if before is None else "update",

@@ -14,19 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Action = Literal["create", "update", "delete"]
 Risk = Literal["safe", "destructive", "data_loss"]
-ChangeKind = Literal[
-    "create_table",
-    "add_field",
-    "update_field",
-    "change_field_type",
-    "remove_field",
-    "add_index",
-    "create_api_group",
-    "create_endpoint",
-    "update_endpoint",
-    "remove_endpoint",
-]
-
 
 class Change(BaseModel):
     model_config = ConfigDict(frozen=True)
