@@ -81,6 +81,16 @@ class TraceWriter:
         return text
 
     def record(self, request: httpx.Request, response: httpx.Response | None, seconds: float, error: str = "") -> None:
+        if response is None:
+            self.record_answer(request, None, "", b"", seconds, error)
+        else:
+            self.record_answer(request, response.status_code, response.headers.get("content-type", ""),
+                               response.content, seconds, error)
+
+    def record_answer(self, request: httpx.Request, status: int | None, content_type: str, body: bytes,
+                      seconds: float, error: str = "") -> None:
+        """One exchange from its already decoded body: a streamed answer is never rebuilt into a response whose
+        `Content-Encoding` header would make httpx decode its bytes a second time."""
         entry: dict[str, Any] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "method": request.method,
@@ -88,10 +98,8 @@ class TraceWriter:
             "request_headers": self._redactor.redact_headers(request.headers.items()),
             "request_content_type": request.headers.get("content-type", ""),
             "request_body": self._body(request.content, request.headers.get("content-type", "")),
-            "status": response.status_code if response is not None else None,
-            "response_body": (
-                self._body(response.content, response.headers.get("content-type", "")) if response is not None else None
-            ),
+            "status": status,
+            "response_body": self._body(body, content_type) if status is not None else None,
             "seconds": round(seconds, 4),
         }
         if error:

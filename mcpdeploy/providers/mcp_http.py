@@ -145,8 +145,9 @@ class McpHttpClient:
             ) from exc
         seconds = time.monotonic() - started
         body = b"".join(chunks)
-        self._trace(request, httpx.Response(response.status_code, headers=response.headers, content=body,
-                                            request=request), seconds)
+        if self.options.trace is not None:
+            self.options.trace.record_answer(request, response.status_code, response.headers.get("content-type", ""),
+                                             body, seconds)
         return HttpAnswer(
             status=response.status_code,
             reason=response.reason_phrase,

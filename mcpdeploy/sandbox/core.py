@@ -7,6 +7,7 @@ keeps what was provisioned between runs.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import threading
@@ -145,6 +146,9 @@ class Sandbox:
             self.faults.append(fault)
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
+        return compressed(request, self._answer(request))
+
+    def _answer(self, request: SandboxRequest) -> SandboxResponse:
         fault = self._take_fault(request)
         if fault is not None:
             if fault.latency:
@@ -186,6 +190,24 @@ class Sandbox:
 
     def writes(self) -> list[SandboxRequest]:
         return [r for r in self.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+
+# What workerd and Cloudflare's edge compress: JSON and plain text (event streams are left alone, they are read
+# as they arrive).
+_COMPRESSED_TYPES = ("application/json", "text/plain", "text/html")
+
+
+def compressed(request: SandboxRequest, response: SandboxResponse) -> SandboxResponse:
+    """The answer gzip-encoded when the client accepts it, as Workers and the edge in front of them answer, so
+    every client of the sandbox goes through its decoding path."""
+    accepted = [part.split(";")[0].strip().lower() for part in request.headers.get("accept-encoding", "").split(",")]
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if "gzip" not in accepted or not response.body or content_type not in _COMPRESSED_TYPES:
+        return response
+    if any(name.lower() == "content-encoding" for name in response.headers):
+        return response
+    headers = {**response.headers, "content-encoding": "gzip", "vary": "accept-encoding"}
+    return SandboxResponse(response.status, gzip.compress(response.body, mtime=0), headers)
 
 
 def _fault_body(request: SandboxRequest, status: int) -> dict[str, Any]:

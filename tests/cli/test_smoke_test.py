@@ -192,10 +192,15 @@ def test_the_key_appears_nowhere_even_when_the_server_echoes_it(
 
 
 def test_sandbox_passes_against_a_fresh_project(cli: Cli, project: Path) -> None:
-    result = cli("smoke-test", "--sandbox", "--call-tool", "echo", "--tool-args", '{"text": "hi"}', "--json")
+    result = cli("smoke-test", "--sandbox", "--call-tool", "echo", "--tool-args", '{"text": "hi"}', "--json",
+                 "--trace", "trace.jsonl")
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["summary"]["failed"] == 0
+    # The sandbox gzips its answers as Workers do; the trace holds them decoded.
+    exchanges = [json.loads(line) for line in (project / "trace.jsonl").read_text().splitlines()]
+    auth_me = next(e for e in exchanges if e["url"].endswith("/auth/me") and e["status"] == 200)
+    assert isinstance(auth_me["response_body"], dict) and "id" in auth_me["response_body"]
     assert document["target"]["mcp_url"].endswith("/mcp")
     assert document["target"]["xano_url"].endswith("/api:e6emygx3")
     assert document["tools"] == ["echo", "whoami"]

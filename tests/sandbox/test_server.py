@@ -64,3 +64,15 @@ def test_the_project_port_is_kept_between_runs_and_a_damaged_record_is_replaced(
     replaced = project_port(settings)
     assert 0 < replaced < 65536
     assert (sandbox_dir(settings) / "port").read_text().strip() == str(replaced)
+
+
+def test_answers_are_gzip_encoded_when_the_client_accepts_it_as_workers_answer(tmp_path: Path) -> None:
+    with SandboxServer(Sandbox(tmp_path)) as server, httpx.Client() as client:
+        with client.stream("GET", f"{server.url}/nowhere", headers={"accept-encoding": "gzip"}) as raw:
+            wire = b"".join(raw.iter_raw())
+            encoding = raw.headers.get("content-encoding")
+        plain = client.get(f"{server.url}/nowhere", headers={"accept-encoding": "identity"})
+    assert encoding == "gzip"
+    assert wire[:2] == b"\x1f\x8b"  # the gzip magic number: these are the bytes on the wire
+    assert "content-encoding" not in plain.headers
+    assert plain.json()["code"] == "ERROR_CODE_NOT_FOUND"
