@@ -14,7 +14,7 @@ from mcpdeploy.sandbox.xano_errors import input_error, missing_param, not_found,
 from mcpdeploy.sandbox.xano_routing import MetaCall, Route, route
 from mcpdeploy.sandbox.xano_schema import default_text, render_empty_query
 from mcpdeploy.sandbox.xano_state import meta_timestamp, new_api, new_apigroup, page_numbers, paged, table_by_name
-from mcpdeploy.sandbox.xanoscript_reader import (
+from mcpdeploy.xanoscript.reader import (
     ApiGroupDocument,
     QueryDocument,
     Statement,

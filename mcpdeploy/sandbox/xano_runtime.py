@@ -28,7 +28,7 @@ from mcpdeploy.sandbox.xano_errors import XanoError, input_error, missing_param,
 from mcpdeploy.sandbox.xano_rows import find_row, insert_row, now_ms, timestamp_ms, update_row
 from mcpdeploy.sandbox.xano_state import REMOTE_IP, key_digest, table_by_name, xano_state
 from mcpdeploy.sandbox.xano_statements import Run
-from mcpdeploy.sandbox.xanoscript_reader import FieldDecl, QueryDocument, read_document
+from mcpdeploy.xanoscript.reader import FieldDecl, QueryDocument, read_document
 
 __all__ = ["XanoRuntimeService", "add_api_key", "lookup_api_key", "mount"]
 

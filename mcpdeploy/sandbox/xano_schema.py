@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcpdeploy.sandbox.xano_errors import input_error, missing_param
-from mcpdeploy.sandbox.xanoscript_reader import FieldDecl, IndexDecl
+from mcpdeploy.xanoscript.reader import FieldDecl, IndexDecl
 
 # The PUT-schema type enum of Xano's spec.
 SCHEMA_TYPES = frozenset({

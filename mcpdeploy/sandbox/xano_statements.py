@@ -9,7 +9,7 @@ from mcpdeploy.sandbox.xano_errors import XanoError, not_found
 from mcpdeploy.sandbox.xano_rows import find_row, insert_row, update_row
 from mcpdeploy.sandbox.xano_state import table_by_name
 from mcpdeploy.sandbox.xano_xs_eval import evaluate, fatal, truthy
-from mcpdeploy.sandbox.xanoscript_reader import QueryDocument, Statement
+from mcpdeploy.xanoscript.reader import QueryDocument, Statement
 
 # error_type -> (status, code), per Xano's docs; anything else is a standard (500) error.
 _ERROR_TYPES = {

@@ -20,7 +20,7 @@ from mcpdeploy.sandbox.xano_schema import (
     render_table,
 )
 from mcpdeploy.sandbox.xano_state import index_json, meta_timestamp, new_table, page_numbers, paged
-from mcpdeploy.sandbox.xanoscript_reader import TableDocument, XanoScriptSyntaxError, read_document
+from mcpdeploy.xanoscript.reader import TableDocument, XanoScriptSyntaxError, read_document
 
 _TABLE_KEYS = ("id", "created_at", "updated_at", "name", "description", "docs", "guid", "auth", "tag")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from mcpdeploy.sandbox.xano_errors import XanoError
 from mcpdeploy.sandbox.xano_rows import loosely_equal, now_ms
-from mcpdeploy.sandbox.xano_xs_lexer import Expr
+from mcpdeploy.xanoscript.lexer import Expr
 
 
 def fatal(message: str) -> XanoError:

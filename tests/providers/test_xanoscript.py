@@ -130,7 +130,7 @@ def test_the_update_edits_with_a_literal_data_object(documents: dict[str, str]) 
 
 
 def test_the_sandboxs_independent_reader_accepts_every_document(documents: dict[str, str]) -> None:
-    reader = pytest.importorskip("mcpdeploy.sandbox.xanoscript_reader")
+    reader = pytest.importorskip("mcpdeploy.xanoscript.reader")
     for document in documents.values():
         reader.read_document(document)  # raises XanoScriptSyntaxError naming the line otherwise
 

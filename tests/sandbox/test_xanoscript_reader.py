@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcpdeploy.sandbox.xanoscript_reader import (
+from mcpdeploy.xanoscript.reader import (
     ApiGroupDocument,
     QueryDocument,
     TableDocument,

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcpdeploy.sandbox.xano_xs_lexer import (
+from mcpdeploy.xanoscript.lexer import (
     Expr,
     Token,
     TokenStream,

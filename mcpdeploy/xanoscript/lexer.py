@@ -1,4 +1,4 @@
-"""XanoScript tokens and value expressions, for the sandbox's reader (`xanoscript_reader.py`).
+"""XanoScript tokens and value expressions, for the document reader (`reader.py`).
 
 Written from the rules in shared/reference/xanoscript.md, independently of mcpdeploy's own generator, so that the
 sandbox checks our documents instead of agreeing with them by construction. Newlines are tokens because Xano's
