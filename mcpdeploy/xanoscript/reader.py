@@ -1,21 +1,26 @@
-"""Read the XanoScript documents the sandbox's Xano accepts: `table`, `query` and `api_group`.
+"""Read XanoScript documents (`table`, `query`, `api_group`) the way Xano's parser reads them.
 
-Rules come from shared/reference/xanoscript.md ("What the grammar accepts" and the counter-examples), not from
-mcpdeploy's generator: every block opens with `{` and a new line, members sit on their own lines, `//` comments are
-statements of `stack` only, a query has exactly one `input`, `stack` and `response` and no `api_group`, verbs are
-GET POST PUT PATCH DELETE, a table has an `int` or `uuid` `id`, type aliases (`string`, `integer`, `boolean`) and
-unknown types are refused, `db.*` statements carry exactly their allowed attributes, and `db.edit` takes an object
-literal as `data`. Anything else raises `XanoScriptSyntaxError` naming the line, which the emulator answers with
-400 `ERROR_CODE_SYNTAX_ERROR`, as Xano does.
+One reader serves both sides: the sandbox accepts or refuses what is sent to its Xano with it, and planning reads
+what Xano echoes back with it, to compare documents by what they mean. Which forms are accepted depends on the
+grammar (`Grammar`): the October 2025 grammar is the strictest (every block opens with `{` and a new line, members
+sit on their own lines, `//` comments are statements of `stack` only, a query has no `api_group`); the December 2025
+grammar also takes `api_group` inside a query, `//` comments above `query`/`table` and inside `input`/`schema` or
+among a query's members, and one-line field metadata, and refuses an index `type: "unique"`; what Xano echoes may
+also carry a `guid` member and a one-line `input {}`. A comment directly above the document, an input or a column
+is its description, as in Xano's echo. Everywhere: verbs are GET POST PUT PATCH DELETE, a table has an `int` or
+`uuid` `id`, type aliases (`string`, `integer`, `boolean`) and unknown types are refused, `db.*` statements carry
+exactly their allowed attributes, and `db.edit` takes an object literal as `data`. Anything else raises
+`XanoScriptSyntaxError` naming the line, which the sandbox answers with 400 `ERROR_CODE_SYNTAX_ERROR`, as Xano does.
 
 Like Xano's parser this does not check names against the workspace (unknown tables, columns, `$vars`, or an
-`error_type` typo all pass); the emulator's runtime finds those when an endpoint runs.
+`error_type` typo all pass); the sandbox's runtime finds those when an endpoint runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from mcpdeploy.xanoscript.lexer import (
@@ -30,8 +35,42 @@ from mcpdeploy.xanoscript.lexer import (
     tokenize,
 )
 
-__all__ = ["ApiGroupDocument", "FieldDecl", "IndexDecl", "QueryDocument", "Statement", "TableDocument",
+__all__ = ["ApiGroupDocument", "FieldDecl", "Grammar", "IndexDecl", "QueryDocument", "Statement", "TableDocument",
            "XanoScriptSyntaxError", "read_document"]
+
+
+class Grammar(Enum):
+    """Which of Xano's grammars a document is read with."""
+
+    OCT_2025 = "2025-10"  # the strictest: what mcpdeploy sends must pass it
+    DEC_2025 = "2025-12"  # the editor grammar of December 2025: what the sandbox's Xano accepts
+    ECHO = "echo"  # what Xano may answer with: the December forms plus `guid` and a one-line `input {}`
+
+    @property
+    def comments_outside_stack(self) -> bool:
+        return self is not Grammar.OCT_2025
+
+    @property
+    def api_group_in_query(self) -> bool:
+        return self is not Grammar.OCT_2025
+
+    @property
+    def one_line_metadata(self) -> bool:
+        return self is not Grammar.OCT_2025
+
+    @property
+    def unique_index_spelling(self) -> bool:
+        """`type: "unique"` in an index: only the oldest grammar takes it (`btree|unique` everywhere)."""
+        return self is Grammar.OCT_2025
+
+    @property
+    def guid_member(self) -> bool:
+        return self is Grammar.ECHO
+
+    @property
+    def one_line_empty_block(self) -> bool:
+        return self is Grammar.ECHO
+
 
 BASE_TYPES = frozenset({
     "int", "timestamp", "text", "uuid", "vector", "date", "bool", "decimal", "email", "password", "json", "image",
@@ -62,6 +101,8 @@ _OTHER_NAMESPACES = frozenset({"function", "api", "security", "debug", "util", "
                                "array", "math", "object", "cloud", "zip", "task", "var", "db"})
 _QUERY_ATTRIBUTES = frozenset({"description", "docs", "auth", "cache", "history", "middleware", "tags"})
 _TABLE_ATTRIBUTES = frozenset({"description", "tags", "auth", "view", "index"})
+# Attributes Xano adds itself: read, but not part of what a document means.
+_ECHO_ONLY_ATTRIBUTES = frozenset({"guid"})
 _GROUP_ATTRIBUTES = frozenset({"canonical", "swagger", "description", "docs", "tags", "active", "history"})
 _COMMENT_RULE = "`//` comments are only accepted as statements inside `stack`"
 
@@ -79,8 +120,12 @@ class FieldDecl:
     has_default: bool = False
     is_list: bool = False
     filters: list[tuple[str, list[Any]]] = field(default_factory=list)
-    attributes: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)  # metadata: description, table, values...
     children: list[FieldDecl] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        return str(self.attributes.get("description", ""))
 
 
 @dataclass
@@ -99,6 +144,7 @@ class TableDocument:
     tags: list[str] = field(default_factory=list)
     fields: list[FieldDecl] = field(default_factory=list)
     indexes: list[IndexDecl] = field(default_factory=list)
+    guid: str | None = None
 
 
 @dataclass
@@ -111,6 +157,7 @@ class Statement:
     condition: Expr | None = None
     branches: list[tuple[Expr | None, list[Statement]]] = field(default_factory=list)
     emulated: bool = True
+    raw: str = ""  # the source lines of a statement read loosely (emulated=False), whitespace squeezed
 
 
 @dataclass
@@ -124,6 +171,8 @@ class QueryDocument:
     inputs: list[FieldDecl] = field(default_factory=list)
     stack: list[Statement] = field(default_factory=list)
     response: Expr | None = None
+    api_group: str | None = None  # the group's name, which newer Xano versions add to every echo
+    guid: str | None = None
 
 
 @dataclass
@@ -140,10 +189,11 @@ class ApiGroupDocument:
 Document = TableDocument | QueryDocument | ApiGroupDocument
 
 
-def read_document(text: str) -> Document:
+def read_document(text: str, grammar: Grammar = Grammar.DEC_2025) -> Document:
     """Parse one document, or raise XanoScriptSyntaxError with the line Xano would complain about."""
-    reader = _Reader(TokenStream(tokenize(text)))
+    reader = _Reader(TokenStream(tokenize(text)), grammar, text)
     reader.skip_blank()
+    leading = reader.take_comments()
     head = reader.stream.expect("name", what="`table`, `query` or `api_group`")
     if head.text == "table":
         document: Document = reader.table(text)
@@ -154,6 +204,8 @@ def read_document(text: str) -> Document:
     else:
         raise XanoScriptSyntaxError(head.line, f"`{head.text}` documents are not accepted here "
                                                "(the sandbox reads `table`, `query` and `api_group`)")
+    if leading and not document.description:
+        document.description = leading
     reader.skip_blank()
     if not reader.stream.at("end"):
         raise XanoScriptSyntaxError(reader.stream.current.line,
@@ -162,24 +214,40 @@ def read_document(text: str) -> Document:
 
 
 class _Reader:
-    def __init__(self, stream: TokenStream) -> None:
+    def __init__(self, stream: TokenStream, grammar: Grammar, source: str) -> None:
         self.stream = stream
+        self.grammar = grammar
+        self.lines = source.split("\n")
+        self.comments: list[str] = []  # the `//` lines read since the last member
 
     # ---- layout ----------------------------------------------------------------------------------------------
 
     def skip_blank(self, in_stack: bool = False) -> None:
         while self.stream.at("newline") or self.stream.at("comment"):
-            if self.stream.at("comment") and not in_stack:
-                raise XanoScriptSyntaxError(self.stream.current.line, _COMMENT_RULE)
+            if self.stream.at("comment"):
+                if not in_stack and not self.grammar.comments_outside_stack:
+                    raise XanoScriptSyntaxError(self.stream.current.line, _COMMENT_RULE)
+                text = self.stream.current.text[2:]
+                self.comments.append(text[1:] if text.startswith(" ") else text)
             self.stream.advance()
 
-    def open_block(self, what: str) -> None:
+    def take_comments(self) -> str:
+        """The comment lines above what comes next, as Xano echoes a description; they belong to nothing else."""
+        text = "\n".join(self.comments).strip()
+        self.comments = []
+        return text
+
+    def open_block(self, what: str, one_line_allowed: bool = False) -> bool:
+        """Read `{`; True when the block is closed on the same line (`{}`, or one-line metadata)."""
         self.stream.expect("op", "{", what=f"`{{` to open `{what}`")
+        if one_line_allowed and not self.stream.at("newline"):
+            return True
         if not self.stream.at("newline"):
             found = self.stream.current
             detail = _COMMENT_RULE if found.kind == "comment" else f"found {describe(found)}"
             raise XanoScriptSyntaxError(found.line, f"`{what} {{` must be followed by a new line; one-line blocks "
                                                     f"are not accepted ({detail})")
+        return False
 
     def members(self, read_member: Callable[[], None], in_stack: bool = False) -> int:
         """Read members up to the closing `}`, each on its own line; returns the line of the `}`."""
@@ -187,11 +255,21 @@ class _Reader:
             self.skip_blank(in_stack)
             closing = self.stream.accept("op", "}")
             if closing is not None:
+                self.comments = []
                 return closing.line
             if self.stream.at("end"):
                 raise XanoScriptSyntaxError(self.stream.current.line, "a block is not closed (missing `}`)")
             read_member()
+            self.comments = []
             self.end_of_member()
+
+    def one_line_members(self, read_member: Callable[[], None]) -> None:
+        """`{ key = value, ... }` on one line, as the newer grammar allows for field metadata."""
+        while not self.stream.accept("op", "}"):
+            if self.stream.at("newline") or self.stream.at("end"):
+                raise XanoScriptSyntaxError(self.stream.current.line, "a one-line block must close on its line")
+            read_member()
+            self.stream.accept("op", ",")
 
     def end_of_member(self) -> None:
         token = self.stream.current
@@ -231,6 +309,8 @@ class _Reader:
             elif key.text in _TABLE_ATTRIBUTES:
                 value = self.assignment()
                 self._table_attribute(document, key, value)
+            elif key.text == "guid" and self.grammar.guid_member:
+                document.guid = str(literal_value(self.assignment()))
             else:
                 raise XanoScriptSyntaxError(key.line, f"Attribute `{key.text}` is not allowed in a table")
 
@@ -270,11 +350,14 @@ class _Reader:
             columns = entry.get("field", [])
             if not isinstance(columns, list) or not all(isinstance(c, dict) and "name" in c for c in columns):
                 raise XanoScriptSyntaxError(element.line, "index `field` must be a list of `{name: ..., op: ...}`")
+            if entry["type"] == "unique" and not self.grammar.unique_index_spelling:
+                raise XanoScriptSyntaxError(element.line, 'index type `unique` is spelled `"btree|unique"`')
             indexes.append(IndexDecl(str(entry["type"]), [(str(c["name"]), str(c.get("op", "asc"))) for c in columns],
                                      element.line))
         return indexes
 
     def field_line(self, allowed_types: frozenset[str]) -> FieldDecl:
+        described = self.take_comments()
         type_token = self.stream.expect("name", what="a type")
         if type_token.text in TYPE_ALIASES:
             raise XanoScriptSyntaxError(type_token.line, f"Unknown type `{type_token.text}` "
@@ -299,8 +382,12 @@ class _Reader:
             self.stream.expect("op", "=", what="`=` after `filters`")
             decl.filters = parse_filter_chain(self.stream)
         if self.stream.at("op", "{"):
-            self.open_block(decl.name)
-            self.members(lambda: self._field_metadata(decl, allowed_types))
+            if self.open_block(decl.name, one_line_allowed=self.grammar.one_line_metadata):
+                self.one_line_members(lambda: self._field_metadata(decl, allowed_types))
+            else:
+                self.members(lambda: self._field_metadata(decl, allowed_types))
+        if described and "description" not in decl.attributes:
+            decl.attributes["description"] = described
         return decl
 
     def _field_metadata(self, decl: FieldDecl, allowed_types: frozenset[str]) -> None:
@@ -332,8 +419,10 @@ class _Reader:
             key = self._member_key(seen, "query")
             if key.text == "input":
                 if self.stream.at("op", "{"):
-                    self.open_block("input")
-                    self.members(lambda: document.inputs.append(self.field_line(INPUT_TYPES)))
+                    if self.open_block("input", one_line_allowed=self.grammar.one_line_empty_block):
+                        self.stream.expect("op", "}", what="`}`: only an empty `input {}` fits on one line")
+                    else:
+                        self.members(lambda: document.inputs.append(self.field_line(INPUT_TYPES)))
             elif key.text == "stack":
                 if self.stream.at("op", "{"):
                     self.open_block("stack")
@@ -346,6 +435,10 @@ class _Reader:
                 self._skip_loosely()
             elif key.text in _QUERY_ATTRIBUTES:
                 self._query_attribute(document, key.text, self.assignment())
+            elif key.text == "api_group" and self.grammar.api_group_in_query:
+                document.api_group = str(literal_value(self.assignment()))
+            elif key.text == "guid" and self.grammar.guid_member:
+                document.guid = str(literal_value(self.assignment()))
             else:
                 raise XanoScriptSyntaxError(key.line, f"Attribute `{key.text}` is not allowed in a query")
 
@@ -395,7 +488,7 @@ class _Reader:
             statement.attributes = self.attribute_block(keyword, frozenset({"value"}), frozenset())
         elif keyword in _OTHER_STATEMENTS or ("." in keyword and keyword.split(".")[0] in _OTHER_NAMESPACES):
             statement.emulated = False
-            self._skip_loosely()
+            statement.raw = self._skip_loosely()
         else:
             raise XanoScriptSyntaxError(first.line, f"Unknown statement `{keyword}`")
         if self.stream.accept("name", "as"):
@@ -406,7 +499,7 @@ class _Reader:
         operation = statement.keyword[3:]
         if operation in _OTHER_DB_OPS or operation.startswith("external."):
             statement.emulated = False
-            self._skip_loosely()
+            statement.raw = self._skip_loosely()
             return
         if operation not in _DB_ATTRIBUTES:
             raise XanoScriptSyntaxError(statement.line, f"Unknown statement `{statement.keyword}`")
@@ -462,22 +555,26 @@ class _Reader:
 
         self.members(member)
 
-    def _skip_loosely(self) -> None:
-        """Consume a statement the sandbox does not interpret, up to the end of its line at bracket depth 0."""
+    def _skip_loosely(self) -> str:
+        """Consume a statement the sandbox does not interpret, up to the end of its line at bracket depth 0; its
+        source lines come back whitespace-squeezed, so two documents can still be compared on it."""
         depth = 0
+        first = self.stream.current.line
         while True:
             token = self.stream.current
             if token.kind == "end":
                 raise XanoScriptSyntaxError(token.line, "a block is not closed (missing `}`)")
             if depth == 0 and (token.kind == "newline" or (token.kind == "name" and token.text == "as")):
-                return
+                break
             if token.kind == "op" and token.text in "{[(":
                 depth += 1
             elif token.kind == "op" and token.text in "}])":
                 if depth == 0:
-                    return
+                    break
                 depth -= 1
             self.stream.advance()
+        source = " ".join(self.lines[first - 1 : self.stream.current.line]).split()
+        return " ".join(source)
 
     # ---- api_group -------------------------------------------------------------------------------------------
 

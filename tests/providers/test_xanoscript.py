@@ -129,10 +129,12 @@ def test_the_update_edits_with_a_literal_data_object(documents: dict[str, str]) 
     assert "$input.status|first_notnull:$existing.status" in edit.group(1)
 
 
-def test_the_sandboxs_independent_reader_accepts_every_document(documents: dict[str, str]) -> None:
-    reader = pytest.importorskip("mcpdeploy.xanoscript.reader")
+def test_every_document_sent_is_valid_under_both_of_xanos_grammars(documents: dict[str, str]) -> None:
+    from mcpdeploy.xanoscript.reader import Grammar, read_document
+
     for document in documents.values():
-        reader.read_document(document)  # raises XanoScriptSyntaxError naming the line otherwise
+        for grammar in (Grammar.OCT_2025, Grammar.DEC_2025):
+            read_document(document, grammar)  # raises XanoScriptSyntaxError naming the line otherwise
 
 
 # --- generated, not templated ---------------------------------------------------------------------------------------
