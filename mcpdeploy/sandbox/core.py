@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -102,11 +102,47 @@ class Fault:
         return self.times > 0 and re.search(self.match, f"{request.method} {request.path}") is not None
 
 
+XANO_ECHOES = ("recorded", "verbatim")
+
+
+@dataclass
+class SandboxOptions:
+    """Where the real services were seen to behave one way or another, or are not known, which way to emulate.
+
+    `xano_echo`: "recorded" answers `include_xanoscript=true` with the text regenerated from the stored model, as
+    Xano does (comments for descriptions, `api_group` first, its own layout); "verbatim" with the text as sent.
+    `schema_validators`: whether `GET …/table/{id}/schema` carries each column's `validators` (no capture says it
+    does). `guid_on_save`: whether a saved table or API echoes a `guid` member, as newer Xano versions do.
+    """
+
+    xano_echo: str = "recorded"
+    schema_validators: bool = True
+    guid_on_save: bool = False
+
+    def __post_init__(self) -> None:
+        if self.xano_echo not in XANO_ECHOES:
+            raise ValueError(f"xano_echo must be one of {', '.join(XANO_ECHOES)}, not {self.xano_echo!r}")
+        for name in ("schema_validators", "guid_on_save"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false")
+
+    def changed(self, updates: Any) -> SandboxOptions:
+        """These options with `updates` (a JSON object of some of them) applied; ValueError names a bad one."""
+        if not isinstance(updates, dict):
+            raise ValueError("send a JSON object of options")
+        known = {item.name for item in fields(self)}
+        unknown = sorted(set(updates) - known)
+        if unknown:
+            raise ValueError(f"unknown option {unknown[0]!r}; the options are {', '.join(sorted(known))}")
+        return replace(self, **updates)
+
+
 class Sandbox:
     """All emulated services behind one origin, sharing one state document."""
 
-    def __init__(self, state_dir: Path | None = None) -> None:
+    def __init__(self, state_dir: Path | None = None, options: SandboxOptions | None = None) -> None:
         self.state_dir = state_dir
+        self.options = options if options is not None else SandboxOptions()
         self.lock = threading.RLock()
         self.state: dict[str, Any] = self._load()
         self.faults: list[Fault] = []
@@ -180,10 +216,17 @@ class Sandbox:
         return None
 
     def _control(self, request: SandboxRequest) -> SandboxResponse:
-        """`POST /__sandbox/faults` adds a fault to a served sandbox (the tests of a real loopback run use it)."""
+        """`POST /__sandbox/faults` adds a fault to a served sandbox (the tests of a real loopback run use it);
+        `POST /__sandbox/options` changes some of its options and answers with all of them."""
         if request.method == "POST" and request.path == "/__sandbox/faults":
             self.faults.append(Fault(**request.json()))
             return SandboxResponse.json(200, {"ok": True})
+        if request.method == "POST" and request.path == "/__sandbox/options":
+            try:
+                self.options = self.options.changed(request.json())
+            except (ValueError, TypeError) as exc:
+                return SandboxResponse.json(400, {"code": "ERROR_CODE_BAD_REQUEST", "message": str(exc)})
+            return SandboxResponse.json(200, asdict(self.options))
         if request.method == "GET" and request.path == "/__sandbox/health":
             return SandboxResponse.json(200, {"ok": True})
         return SandboxResponse.json(404, {"code": "ERROR_CODE_NOT_FOUND", "message": "Unable to locate request."})

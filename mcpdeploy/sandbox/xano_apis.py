@@ -12,15 +12,17 @@ from typing import Any
 
 from mcpdeploy.sandbox.xano_errors import input_error, missing_param, not_found, syntax_error
 from mcpdeploy.sandbox.xano_routing import MetaCall, Route, route
-from mcpdeploy.sandbox.xano_schema import default_text, render_empty_query
+from mcpdeploy.sandbox.xano_schema import default_text, empty_query, render_empty_query
 from mcpdeploy.sandbox.xano_state import meta_timestamp, new_api, new_apigroup, page_numbers, paged, table_by_name
 from mcpdeploy.xanoscript.reader import (
     ApiGroupDocument,
+    Grammar,
     QueryDocument,
     Statement,
     XanoScriptSyntaxError,
     read_document,
 )
+from mcpdeploy.xanoscript.writer import write_query
 
 _CANONICAL = re.compile(r"^[A-Za-z0-9_-]+$")
 _JSON_VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -149,13 +151,39 @@ def delete_group(call: MetaCall) -> Any:
 # ---- APIs --------------------------------------------------------------------------------------------------------
 
 
-def api_object(api: dict[str, Any], include_xanoscript: bool, include_draft: bool = False) -> dict[str, Any]:
+def api_object(call: MetaCall, api: dict[str, Any], include_xanoscript: bool,
+               include_draft: bool = False) -> dict[str, Any]:
     obj = {key: api[key] for key in _API_KEYS}
     if include_xanoscript:
-        text = api["draft_xanoscript"] if include_draft and api["draft_xanoscript"] else api["xanoscript"]
-        obj["xanoscript"] = {"status": "ok", "value": text or render_empty_query(api["name"], api["verb"]),
-                             "message": ""}
+        draft = include_draft and bool(api["draft_xanoscript"])
+        obj["xanoscript"] = {"status": "ok", "value": api_echo(call, api, draft), "message": ""}
     return obj
+
+
+def api_echo(call: MetaCall, api: dict[str, Any], draft: bool = False) -> str:
+    """The endpoint's XanoScript as Xano answers it: regenerated from what it stored, with the group's name as
+    `api_group` (Xano keeps no text; see xano_state.py), or, in the verbatim echo mode, the document as sent."""
+    text = api["draft_xanoscript"] if draft else api["xanoscript"]
+    options = call.sandbox.options
+    if options.xano_echo == "verbatim":
+        return str(text or render_empty_query(api["name"], api["verb"]))
+    document = _stored_document(text) if text else None
+    if document is None:
+        document = empty_query(api["name"], api["verb"], api["description"])
+    elif not draft:
+        # Properties changed through JSON since the document was sent are part of the model too.
+        document.path, document.verb, document.description = api["name"], api["verb"], api["description"]
+        document.tags = [str(tag) for tag in api["tag"]]
+    group = call.state["apigroups"][str(api["apigroup_id"])]
+    return write_query(document, api_group=str(group["name"]), guid=str(api["guid"]) if options.guid_on_save else None)
+
+
+def _stored_document(text: str) -> QueryDocument | None:
+    try:
+        document = read_document(text, Grammar.ECHO)
+    except XanoScriptSyntaxError:
+        return None  # only a state saved by an older, laxer sandbox could hold one
+    return document if isinstance(document, QueryDocument) else None
 
 
 def _find_api(call: MetaCall) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -203,7 +231,7 @@ def list_apis(call: MetaCall) -> Any:
     page, per_page = page_numbers(call.request.query.get("page"), call.request.query.get("per_page"))
     apis = [a for a in call.state["apis"].values() if a["apigroup_id"] == group["id"]]
     include, draft = call.flag("include_xanoscript"), call.flag("include_draft")
-    return paged([api_object(a, include, draft) for a in _sorted(call, apis, "name")], page, per_page)
+    return paged([api_object(call, a, include, draft) for a in _sorted(call, apis, "name")], page, per_page)
 
 
 def create_api(call: MetaCall) -> Any:
@@ -220,7 +248,7 @@ def create_api(call: MetaCall) -> Any:
         _check_route_free(call, group, name, verb, None)
         api = new_api(call.state, group, name, verb, str(body["description"]), None)
         api.update(docs=str(body.get("docs") or ""), tag=list(body.get("tag") or []))
-    return api_object(api, call.flag("include_xanoscript"))
+    return api_object(call, api, call.flag("include_xanoscript"))
 
 
 def _json_name_and_verb(body: dict[str, Any]) -> tuple[str, str]:
@@ -234,7 +262,7 @@ def _json_name_and_verb(body: dict[str, Any]) -> tuple[str, str]:
 
 
 def get_api(call: MetaCall) -> Any:
-    return api_object(_find_api(call)[1], call.flag("include_xanoscript"), call.flag("include_draft"))
+    return api_object(call, _find_api(call)[1], call.flag("include_xanoscript"), call.flag("include_draft"))
 
 
 def replace_api(call: MetaCall) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 from mcpdeploy.sandbox.xano_errors import input_error
 
-UNIQUE_INDEX_TYPES = ("primary", "unique")
+UNIQUE_INDEX_TYPES = ("primary", "btree|unique", "unique")  # "unique": states saved by earlier versions
 
 
 def now_ms() -> int:

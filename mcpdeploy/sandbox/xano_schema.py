@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from mcpdeploy.sandbox.xano_errors import input_error, missing_param
-from mcpdeploy.xanoscript.reader import FieldDecl, IndexDecl
+from mcpdeploy.xanoscript.lexer import Expr
+from mcpdeploy.xanoscript.reader import FieldDecl, IndexDecl, QueryDocument, TableDocument
+from mcpdeploy.xanoscript.writer import write_table
 
 # The PUT-schema type enum of Xano's spec.
 SCHEMA_TYPES = frozenset({
@@ -20,7 +22,7 @@ SCHEMA_TYPES = frozenset({
 })
 # POST schema/type/{type}: the schema types plus the two foreign-key spellings, stored as int/uuid + tableref_id.
 ADD_COLUMN_TYPES = SCHEMA_TYPES | {"tableref", "tablerefuuid"}
-INDEX_TYPES = frozenset({"primary", "btree", "unique", "search", "spatial", "vector", "gin"})
+INDEX_TYPES = frozenset({"primary", "btree", "btree|unique", "search", "spatial", "vector", "gin"})
 _TEXTUAL = frozenset({"text", "email", "password"})
 
 
@@ -82,7 +84,7 @@ def indexes_from_decls(decls: list[IndexDecl]) -> list[tuple[str, list[tuple[str
 
 
 def normalise_index_type(raw: str) -> str:
-    index_type = "unique" if raw in ("btree|unique", "unique") else raw
+    index_type = "btree|unique" if raw in ("btree|unique", "unique") else raw
     if index_type not in INDEX_TYPES:
         raise input_error(f"Unknown index type: {raw}")
     return index_type
@@ -139,51 +141,71 @@ def check_index_fields(table: dict[str, Any], columns: Any) -> list[tuple[str, s
 # ---- XanoScript rendering ----------------------------------------------------------------------------------------
 
 
-def render_table(table: dict[str, Any]) -> str:
-    """The XanoScript of a table, for include_xanoscript reads of tables changed through JSON."""
-    lines = [f"table {_xs_name(table['name'])} {{", f"  auth = {'true' if table['auth'] else 'false'}"]
-    if table["description"]:
-        lines.append(f"  description = {_xs_string(table['description'])}")
-    lines.append("  schema {")
-    lines.extend(f"    {_render_field(field)}" for field in table["schema"])
-    lines.append("  }")
-    lines.append("")
-    lines.append("  index = [")
-    for index in table["index"]:
-        xs_type = "btree|unique" if index["type"] == "unique" else index["type"]
-        columns = ", ".join(f'{{name: {_xs_string(c["name"])}, op: {_xs_string(c["op"])}}}' for c in index["fields"])
-        lines.append(f"    {{type: {_xs_string(xs_type)}, field: [{columns}]}}")
-    lines.append("  ]")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+def table_document(table: dict[str, Any], table_names: dict[int, str] | None = None) -> TableDocument:
+    """The stored table as the document Xano would regenerate its XanoScript from; `table_names` (id -> name)
+    names the tables that `tableref_id` columns point at."""
+    return TableDocument(name=str(table["name"]), text="", description=str(table.get("description") or ""),
+                         auth=bool(table.get("auth")), tags=[str(tag) for tag in table.get("tag") or []],
+                         fields=[_field_decl(field, table_names or {}) for field in table["schema"]],
+                         indexes=[IndexDecl(str(index["type"]), [(str(c["name"]), str(c.get("op") or "asc"))
+                                                                 for c in index["fields"]], 0)
+                                  for index in table["index"]])
 
 
-def _render_field(field: dict[str, Any]) -> str:
-    text: str = str(field["type"]) + ("[]" if field.get("style") == "list" else "") + ("?" if field["nullable"] else "")
-    text += " " + field["name"] + ("" if field["required"] else "?")
-    if field["default"] != "":
-        default = str(field["default"])
-        literal = default if default in ("now", "true", "false") or _is_number(default) else _xs_string(default)
-        text += "=" + literal
+def render_table(table: dict[str, Any], table_names: dict[int, str] | None = None, guid: str | None = None) -> str:
+    """The XanoScript of a table regenerated from its schema and indexes, laid out as Xano echoes it."""
+    return write_table(table_document(table, table_names), guid=guid)
+
+
+def _field_decl(field: dict[str, Any], table_names: dict[int, str]) -> FieldDecl:
+    decl = FieldDecl(name=str(field["name"]), type=str(field["type"]), line=0, nullable=bool(field.get("nullable")),
+                     optional=not field.get("required", False) and field["name"] != "id",
+                     is_list=field.get("style") == "list")
+    default = str(field.get("default") or "")
+    if default != "" and field["name"] != "id":
+        decl.default, decl.has_default = _typed_default(decl.type, default), True
+    # The XanoScript echo carries a column's filters even where GET …/schema may not show them.
     validators = field.get("validators") or {}
-    chosen = [name for name in ("trim", "lower") if validators.get(name)]
-    if chosen:
-        text += " filters=" + "|".join(chosen)
+    decl.filters = [(name, []) for name in ("trim", "lower") if isinstance(validators, dict) and validators.get(name)]
+    if field.get("tableref_id") is not None and int(field["tableref_id"]) in table_names:
+        decl.attributes["table"] = table_names[int(field["tableref_id"])]
+    if decl.type == "enum":
+        decl.attributes["values"] = list(field.get("values") or [])
+    if (field.get("access") or "public") != "public":
+        decl.attributes["visibility"] = str(field["access"])
+    if field.get("sensitive"):
+        decl.attributes["sensitive"] = True
+    if field.get("description"):
+        decl.attributes["description"] = str(field["description"])
+    decl.children = [_field_decl(child, table_names) for child in field.get("children") or []
+                     if isinstance(child, dict) and child.get("name") and child.get("type")]
+    return decl
+
+
+def _typed_default(column_type: str, text: str) -> Any:
+    """A stored default (always text) as the value the echo shows: a number, a boolean, or the text."""
+    if column_type == "bool" and text in ("true", "false"):
+        return text == "true"
+    if column_type in ("int", "decimal") and _is_number(text):
+        number = float(text)
+        return int(number) if column_type == "int" and number.is_integer() else number
     return text
 
 
-def render_empty_query(name: str, verb: str) -> str:
+def empty_query(name: str, verb: str, description: str = "") -> QueryDocument:
     """What an endpoint created from JSON holds: no input, no logic, a null response."""
+    return QueryDocument(path=name, verb=verb, text="", description=description,
+                         response=Expr("literal", value=None))
+
+
+def render_empty_query(name: str, verb: str) -> str:
+    """The text of an endpoint created from JSON, for the verbatim echo mode."""
     return (f"query {_xs_string(name)} verb={verb} {{\n  input {{\n  }}\n\n  stack {{\n  }}\n\n"
             "  response = null\n}\n")
 
 
 def _xs_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _xs_name(name: str) -> str:
-    return name if name.replace("_", "").isalnum() else _xs_string(name)
 
 
 def _is_number(text: str) -> bool:

@@ -9,7 +9,7 @@ Layout (JSON only: dict keys that are ids are decimal strings):
                                                                                    "created_at"}]}},
       "tables": {"<id>": {"id", "workspace_id", "name", "description", "docs", "auth", "tag", "guid",
                           "created_at", "updated_at",
-                          "xanoscript": str,          # the last XanoScript document, or a rendering of the schema
+                          "xanoscript": str | None,   # the last XanoScript document sent; None once JSON changed it
                           "schema": [field JSON],     # as GET .../schema answers it (see `field_json`)
                           "index": [{"id", "type", "fields": [{"name", "op"}]}],
                           "rows": [row], "next_row_id": int}},
@@ -17,17 +17,20 @@ Layout (JSON only: dict keys that are ids are decimal strings):
                              "tag", "swagger", "created_at", "updated_at", "xanoscript": str | None}},
       "apis": {"<id>": {"id", "apigroup_id", "name", "verb", "description", "docs", "guid", "tag", "input", "auth",
                         "cache", "created_at", "updated_at",
-                        "xanoscript": str | None,        # published logic, verbatim; None = empty JSON-made shell
+                        "xanoscript": str | None,        # published logic as sent; None = empty JSON-made shell
                         "draft_xanoscript": str | None}},  # PUT ?publish=false
       "api_keys": {"<sha256 of key>": user_id}         # runtime bearer keys; the key itself is never stored
     }
 
 Metadata objects carry "YYYY-MM-DD HH:MM:SS+0000" timestamps; table rows carry epoch milliseconds, as Xano does.
 
-Index types: the JSON API's vocabulary is kept (`primary`, `btree`, `unique`, `search`, `spatial`, `vector`, `gin`).
-A XanoScript `btree|unique` index is stored, and read back by GET .../index, as type "unique" (what POST
-index/unique creates), and is rendered back to XanoScript as `btree|unique`. Both spellings are accepted on input.
-"unique" and "primary" indexes are enforced on every row write.
+Echoes: Xano keeps a model, not the text it is sent, and regenerates the XanoScript on every read; the sandbox keeps
+the text sent only for its verbatim echo mode (SandboxOptions.xano_echo) and for running endpoints, and answers
+`include_xanoscript=true` with the text written from the model (xano_schema.render_table, the writer).
+
+Index types: `primary`, `btree`, `btree|unique`, `search`, `spatial`, `vector`, `gin`. A unique index is stored, and
+read back by GET .../index, as `btree|unique`, Xano's own spelling; "unique" exists only as the path of
+POST .../index/unique and is accepted as a type on input. Unique and primary indexes are enforced on every row write.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.xano_errors import input_error
 from mcpdeploy.sandbox.xano_rows import insert_row, now_ms
-from mcpdeploy.sandbox.xano_schema import default_fields, field_json, render_table
+from mcpdeploy.sandbox.xano_schema import default_fields, field_json
 
 if TYPE_CHECKING:
     from mcpdeploy.sandbox.core import Sandbox
@@ -145,7 +148,7 @@ def new_table(state: dict[str, Any], workspace_id: int, name: str, schema: list[
         "docs": "", "auth": False, "tag": [], "guid": new_guid(), "created_at": stamp, "updated_at": stamp,
         "schema": schema, "index": indexes, "rows": [], "next_row_id": 1,
     }
-    table["xanoscript"] = xanoscript if xanoscript is not None else render_table(table)
+    table["xanoscript"] = xanoscript
     state["tables"][str(table["id"])] = table
     return table
 

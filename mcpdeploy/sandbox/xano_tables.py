@@ -25,11 +25,23 @@ from mcpdeploy.xanoscript.reader import TableDocument, XanoScriptSyntaxError, re
 _TABLE_KEYS = ("id", "created_at", "updated_at", "name", "description", "docs", "guid", "auth", "tag")
 
 
-def table_object(table: dict[str, Any], include_xanoscript: bool) -> dict[str, Any]:
+def table_object(call: MetaCall, table: dict[str, Any], include_xanoscript: bool) -> dict[str, Any]:
     obj = {key: table[key] for key in _TABLE_KEYS}
     if include_xanoscript:
-        obj["xanoscript"] = {"status": "ok", "value": table["xanoscript"], "message": ""}
+        obj["xanoscript"] = {"status": "ok", "value": table_echo(call, table), "message": ""}
     return obj
+
+
+def table_echo(call: MetaCall, table: dict[str, Any]) -> str:
+    """The table's XanoScript as Xano answers it: regenerated from the stored columns and indexes (what was sent
+    is not kept), or, in the verbatim echo mode, the last document sent."""
+    options = call.sandbox.options
+    if options.xano_echo == "verbatim" and table["xanoscript"] is not None:
+        return str(table["xanoscript"])
+    names = {t["id"]: t["name"] for t in call.state["tables"].values() if t["workspace_id"] == table["workspace_id"]}
+    guid = str(table["guid"]) if options.guid_on_save and options.xano_echo == "recorded" else None
+    text = render_table(table, names, guid)
+    return text if options.xano_echo == "recorded" else text + "\n"
 
 
 def find_table(call: MetaCall) -> dict[str, Any]:
@@ -96,7 +108,7 @@ def list_tables(call: MetaCall) -> Any:
               if t["workspace_id"] == call.workspace_id and search in t["name"].lower()]
     tables.sort(key=lambda t: (t[sort], t["id"]), reverse=call.request.query.get("order") == "desc")
     include = call.flag("include_xanoscript")
-    return paged([table_object(t, include) for t in tables], page, per_page)
+    return paged([table_object(call, t, include) for t in tables], page, per_page)
 
 
 def create_table(call: MetaCall) -> Any:
@@ -120,12 +132,11 @@ def create_table(call: MetaCall) -> Any:
                    else [index_json(kind, columns) for kind, columns in default_indexes()])
         table = new_table(call.state, workspace_id, name, schema, indexes, str(body.get("description") or ""))
         table.update(docs=str(body.get("docs") or ""), auth=bool(body.get("auth")), tag=list(body.get("tag") or []))
-        table["xanoscript"] = render_table(table)
-    return table_object(table, call.flag("include_xanoscript"))
+    return table_object(call, table, call.flag("include_xanoscript"))
 
 
 def get_table(call: MetaCall) -> Any:
-    return table_object(find_table(call), call.flag("include_xanoscript"))
+    return table_object(call, find_table(call), call.flag("include_xanoscript"))
 
 
 def replace_table(call: MetaCall) -> Any:
@@ -139,7 +150,7 @@ def replace_table(call: MetaCall) -> Any:
     _replace_definition(table, schema, indexes)
     table.update(name=document.name, description=document.description, auth=document.auth, tag=document.tags,
                  xanoscript=document.text, updated_at=meta_timestamp())
-    return table_object(table, call.flag("include_xanoscript"))
+    return table_object(call, table, call.flag("include_xanoscript"))
 
 
 def _apply_table_properties(call: MetaCall, table: dict[str, Any], body: dict[str, Any]) -> Any:
@@ -158,7 +169,7 @@ def _apply_table_properties(call: MetaCall, table: dict[str, Any], body: dict[st
     if body.get("index"):
         _replace_definition(table, table["schema"], _indexes_from_json(table, body["index"]))
     _touched(table)
-    return table_object(table, call.flag("include_xanoscript"))
+    return table_object(call, table, call.flag("include_xanoscript"))
 
 
 def update_table_meta(call: MetaCall) -> Any:
@@ -188,7 +199,8 @@ def _replace_definition(table: dict[str, Any], schema: list[Any], indexes: list[
 
 
 def _touched(table: dict[str, Any]) -> None:
-    table["xanoscript"] = render_table(table)
+    """A change through JSON: the document last sent no longer describes the table."""
+    table["xanoscript"] = None
     table["updated_at"] = meta_timestamp()
 
 
@@ -196,7 +208,15 @@ def _touched(table: dict[str, Any]) -> None:
 
 
 def get_schema(call: MetaCall) -> Any:
-    return find_table(call)["schema"]
+    return [_column_view(call, field) for field in find_table(call)["schema"]]
+
+
+def _column_view(call: MetaCall, field: dict[str, Any]) -> dict[str, Any]:
+    """A column as GET …/schema answers it; without `validators` when the sandbox emulates a Xano that leaves
+    them out (no capture shows whether it sends them)."""
+    if call.sandbox.options.schema_validators:
+        return dict(field)
+    return {key: value for key, value in field.items() if key != "validators"}
 
 
 def replace_schema(call: MetaCall) -> Any:
@@ -218,7 +238,7 @@ def _column(table: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def get_column(call: MetaCall) -> Any:
-    return _column(find_table(call), call.params["schema_name"])
+    return _column_view(call, _column(find_table(call), call.params["schema_name"]))
 
 
 def delete_column(call: MetaCall) -> Any:
@@ -280,7 +300,10 @@ def add_column(call: MetaCall) -> Any:
 
 
 def get_indexes(call: MetaCall) -> Any:
-    return find_table(call)["index"]
+    """Each index with its `op` on every field and a unique index typed `btree|unique`, as Xano's model has them."""
+    return [{**index, "type": normalise_index_type(str(index["type"])),
+             "fields": [{"name": c["name"], "op": c.get("op") or "asc"} for c in index["fields"]]}
+            for index in find_table(call)["index"]]
 
 
 def replace_indexes(call: MetaCall) -> Any:
@@ -303,7 +326,7 @@ def add_index(call: MetaCall) -> Any:
         for key in ("name", "lang"):
             if not body.get(key):
                 raise missing_param(key)
-    index = index_json(index_type, check_index_fields(table, body.get("fields")))
+    index = index_json(normalise_index_type(index_type), check_index_fields(table, body.get("fields")))
     _replace_definition(table, table["schema"], [*table["index"], index])
     _touched(table)
     return {"id": index["id"]}

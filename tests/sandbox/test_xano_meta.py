@@ -17,6 +17,58 @@ BASE = "http://sandbox.test"
 XS = {"Content-Type": "text/x-xanoscript"}
 WS = "/api:meta/workspace/1"
 
+# What Xano answers for TABLE_MCP_SESSIONS and API_MCP_SESSIONS_GET: not the text sent but the text it regenerates
+# from what it stored (descriptions as comments, the group's name first, its own layout, no final newline).
+TABLE_MCP_SESSIONS_ECHOED = """\
+// MCP client sessions
+table mcp_sessions {
+  auth = false
+
+  schema {
+    int id
+    text session_id filters=trim
+    text user_id filters=trim
+    json client_info?
+    text status?=active filters=trim
+    timestamp last_active?=now
+    timestamp created_at?=now
+    timestamp updated_at?=now
+  }
+
+  index = [
+    {type: "primary", field: [{name: "id"}]}
+    {
+      type : "btree|unique"
+      field: [{name: "session_id", op: "asc"}]
+    }
+    {type: "btree", field: [{name: "user_id", op: "asc"}]}
+  ]
+}"""
+
+API_MCP_SESSIONS_GET_ECHOED = """\
+// Fetch one MCP session by its session_id (404 when missing)
+query "mcp_sessions/{session_id}" verb=GET {
+  api_group = "mcp"
+
+  input {
+    text session_id filters=trim
+  }
+
+  stack {
+    db.get mcp_sessions {
+      field_name = "session_id"
+      field_value = $input.session_id
+    } as $session
+
+    precondition ($session != null) {
+      error_type = "notfound"
+      error = "Session not found"
+    }
+  }
+
+  response = $session
+}"""
+
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Sandbox:
@@ -124,10 +176,10 @@ def test_xanoscript_table_reads_back_schema_indexes_and_document(meta: httpx.Cli
         "default": "active", "access": "public", "sensitive": False, "style": "single", "validators": None}
     assert next(f for f in schema if f["name"] == "last_active")["default"] == "now"
     assert [(i["type"], i["fields"]) for i in indexes] == [
-        ("primary", [{"name": "id", "op": "asc"}]), ("unique", [{"name": "session_id", "op": "asc"}]),
+        ("primary", [{"name": "id", "op": "asc"}]), ("btree|unique", [{"name": "session_id", "op": "asc"}]),
         ("btree", [{"name": "user_id", "op": "asc"}])]
     assert all(isinstance(i["id"], str) for i in indexes)
-    assert read["xanoscript"] == {"status": "ok", "value": TABLE_MCP_SESSIONS, "message": ""}
+    assert read["xanoscript"] == {"status": "ok", "value": TABLE_MCP_SESSIONS_ECHOED, "message": ""}
 
 
 def test_json_table_gets_id_created_at_and_default_indexes(meta: httpx.Client) -> None:
@@ -223,7 +275,7 @@ def test_a_unique_index_made_by_post_is_listed_enforced_and_deletable(meta: http
     made = meta.post(f"{path}/index/unique", json={"fields": [{"name": "key", "op": "asc"}]}).json()
     duplicate = meta.post(f"{path}/content/bulk", json={"items": [{"key": "a"}, {"key": "a"}]})
 
-    assert {"id": made["id"], "type": "unique", "fields": [{"name": "key", "op": "asc"}]} in meta.get(
+    assert {"id": made["id"], "type": "btree|unique", "fields": [{"name": "key", "op": "asc"}]} in meta.get(
         f"{path}/index").json()
     assert duplicate.status_code == 400
     assert "Duplicate record" in duplicate.json()["message"]
@@ -332,10 +384,11 @@ def test_xanoscript_api_create_update_and_list(meta: httpx.Client) -> None:
     listed = meta.get(apis, params={"include_xanoscript": "true"}).json()
 
     assert (created["name"], created["verb"]) == ("mcp_sessions/{session_id}", "GET")
-    assert created["xanoscript"]["value"] == API_MCP_SESSIONS_GET
+    assert created["xanoscript"]["value"] == API_MCP_SESSIONS_GET_ECHOED
     assert [i["name"] for i in created["input"]] == ["session_id"]
     assert put.status_code == 200
-    assert [a["xanoscript"]["value"] for a in listed["items"]] == [updated_text]
+    assert [a["xanoscript"]["value"] for a in listed["items"]] == [
+        API_MCP_SESSIONS_GET_ECHOED.replace("Session not found", "No such session")]
     assert "xanoscript" not in meta.get(apis).json()["items"][0]
 
 
@@ -348,9 +401,10 @@ def test_unpublished_update_is_a_draft(meta: httpx.Client) -> None:
 
     meta.put(path, content=draft, headers=XS, params={"publish": "false"})
 
-    assert meta.get(path, params={"include_xanoscript": "true"}).json()["xanoscript"]["value"] == API_MCP_SESSIONS_GET
+    assert meta.get(path, params={"include_xanoscript": "true"}).json()["xanoscript"]["value"] == (
+        API_MCP_SESSIONS_GET_ECHOED)
     assert meta.get(path, params={"include_xanoscript": "true", "include_draft": "true"}).json()[
-        "xanoscript"]["value"] == draft
+        "xanoscript"]["value"] == API_MCP_SESSIONS_GET_ECHOED.replace("Session not found", "draft")
 
 
 def test_patch_on_an_api_is_404_and_delete_removes_it(meta: httpx.Client) -> None:
