@@ -7,6 +7,7 @@
     ├── ConfirmationDeclined       the person answered no
     ├── DestructiveChangeBlocked   the plan deletes or retypes something
     ├── LockHeld                   another run holds the lock
+    ├── InconsistentResult         read back after apply, a service holds something other than what was sent
     └── ServiceError               talking to a remote service went wrong
         ├── ServiceUnreachable     DNS, refused connection, timeout
         ├── RateLimited            429 (or 5xx) persisted past the retries
@@ -65,6 +66,14 @@ class DestructiveChangeBlocked(McpdeployError):
 
 class LockHeld(McpdeployError):
     exit_code = ExitCode.LOCKED
+
+
+class InconsistentResult(McpdeployError):
+    """Terraform's "inconsistent result after apply": every write succeeded, but reading the objects back shows
+    something else than what was sent. Planning again would send the same change forever, so the run stops
+    here and says which object and what differs."""
+
+    exit_code = ExitCode.INCONSISTENT_RESULT
 
 
 class ServiceError(McpdeployError):

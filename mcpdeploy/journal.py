@@ -39,7 +39,9 @@ from mcpdeploy.redaction import MASK, SECRET_NAMES, Redactor
 
 JOURNAL_DIR = "journal"
 DEFAULT_ENVIRONMENT = "default"
-OUTCOMES = ("succeeded", "failed", "partial", "interrupted", "no_changes")
+# "inconsistent": every change was applied, but reading back showed a service keeps something else (see
+# errors.InconsistentResult).
+OUTCOMES = ("succeeded", "failed", "partial", "interrupted", "no_changes", "inconsistent")
 UNFINISHED = "unfinished"  # no run_finished line: the process was killed hard, or is still running
 CHANGE_OUTCOMES = ("done", "failed")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")

@@ -13,7 +13,7 @@ from mcpdeploy.apply.xano import XanoExecutor
 from mcpdeploy.config import Settings
 from mcpdeploy.files.wrangler import check_queue_settings, read_worker_name
 from mcpdeploy.plan.cloudflare import diff_cloudflare, read_cloudflare_state
-from mcpdeploy.plan.local_files import FileRecipe, plan_files
+from mcpdeploy.plan.local_files import FileRecipe, check_local_files, plan_files
 from mcpdeploy.plan.models import Change, Plan
 from mcpdeploy.plan.service_credentials import CredentialsResolver, credentials_resolver
 from mcpdeploy.plan.worker_secrets import plan_worker_secrets
@@ -86,6 +86,15 @@ class Pipeline:
             executors["secrets"] = SecretsExecutor(self.cloudflare, self.settings, self.resolver)
         return apply_plan(plan, executors, progress, outputs=self.outputs)
 
+    def verify(self, applied: ApplyResult) -> list[Change]:
+        """Read back what this run wrote and plan again: a change still planned for an object the run just
+        wrote means the service keeps something other than what was sent. Objects the run did not touch are
+        not judged (someone else may be changing them)."""
+        written = {done.change.subject for done in applied.applied if done.outcome == "done"}
+        if not written:
+            return []
+        return [change for change in self.plan().changes if change.subject in written]
+
     def _record_group(self, state: XanoState) -> None:
         if state.group is not None and state.group.get("canonical"):
             self._set_group_outputs(str(state.group["canonical"]))
@@ -111,6 +120,7 @@ def open_pipeline(settings: Settings, options: HttpOptions) -> Pipeline:
             settings = settings.model_copy(update={"cloudflare": settings.cloudflare.model_copy(
                 update={"worker_name": name})})
     resolver = credentials_resolver(settings)
+    check_local_files(settings)
     instance_url, workspace_id, token = settings.require_xano()
     xano = XanoClient(instance_url, token, workspace_id, branch=settings.xano.branch, options=options)
     cloudflare = None

@@ -13,7 +13,7 @@ from typing import Any
 
 from mcpdeploy.apply import AppliedChange, ApplyResult
 from mcpdeploy.config import Settings
-from mcpdeploy.errors import DestructiveChangeBlocked
+from mcpdeploy.errors import DestructiveChangeBlocked, InconsistentResult
 from mcpdeploy.journal import Journal
 from mcpdeploy.lock import Lock
 from mcpdeploy.pipeline import open_pipeline
@@ -36,6 +36,24 @@ class ProvisionOutcome:
 def undo_facts(change: Change) -> dict[str, Any]:
     """What `rollback --run` needs besides the ids: the previous field or document, and names."""
     return {k: change.params[k] for k in BEFORE_KEYS if k in change.params}
+
+
+def inconsistency(still_planned: list[Change]) -> InconsistentResult | None:
+    if not still_planned:
+        return None
+    lines = []
+    for change in still_planned:
+        lines.append(f"{change.resource}: {change.reason}")
+        lines += [f"    {detail}" for detail in change.details]
+    services = sorted({change.provider for change in still_planned})
+    return InconsistentResult(
+        f"after apply, {' and '.join(services)} holds something other than what was sent "
+        f"({len(still_planned)} object(s)):\n  " + "\n  ".join(lines),
+        hint=("Every write was accepted; reading the objects back shows the service stores them differently. That "
+              "is the service's behaviour, not a mistake in your schemas: running provision again would send the "
+              "same change every time. Check the object in the service's dashboard and report the difference "
+              "above to mcpdeploy's maintainers."),
+    )
 
 
 def run_provision(
@@ -79,7 +97,11 @@ def run_provision(
                     lock.renew()
 
                 result = pipeline.apply(plan, progress=progress)
-                if result.error is not None:
+                if result.error is None:
+                    result.error = inconsistency(pipeline.verify(result))
+                    if result.error is not None:
+                        run.finish("inconsistent", error=result.error.message, http_requests=http.counts["requests"])
+                if result.error is not None and run.finished_outcome is None:
                     run.finish(run.settled_outcome(), error=result.error.message,
                                http_requests=http.counts["requests"])
             return ProvisionOutcome(plan, result, dict(result.outputs), run.run_id)

@@ -21,10 +21,11 @@ from typing import Any, Literal
 from mcpdeploy.backup import export_rows
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.files.atomic import write_atomic
+from mcpdeploy.files.edits import read_current
 from mcpdeploy.journal import ChangeRecord, RunDetail
-from mcpdeploy.providers import xanoscript
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.xanoscript.canonical import compare_queries
 
 Status = Literal["will_undo", "already_undone", "needs_data_loss", "cannot_undo", "left_alone"]
 DONE_STATUSES = ("already_undone", "cannot_undo", "left_alone")
@@ -217,7 +218,7 @@ def _undo_update_endpoint(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
     if current is None:
         return UndoStep(change.resource, change.kind, "left_alone", "the endpoint was deleted since")
     live = (current.get("xanoscript") or {}).get("value") if isinstance(current.get("xanoscript"), dict) else None
-    if live and xanoscript.normalize(live) == xanoscript.normalize(previous):
+    if live and compare_queries(live, previous).same:
         return UndoStep(change.resource, change.kind, "already_undone", "the previous logic is in place")
     return UndoStep(change.resource, change.kind, "will_undo", "put the previous logic back",
                     _doing(lambda: ctx.xano.update_api(group_id, api_id, previous), {"api_id": api_id}))
@@ -264,10 +265,13 @@ def _undo_edit_file(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
     path = Path(str(change.ids["path"]))
     backup = change.ids.get("backup")
     written = change.ids.get("written_sha256")
-    current = path.read_bytes() if path.exists() else None
+    current, _mode = read_current(path)  # a folder, a link loop or an unreadable file: InputFileError naming it
     if backup is None and current is None:
         return UndoStep(change.resource, change.kind, "already_undone", "the file the run created is gone")
-    if backup is not None and current is not None and current == Path(backup).read_bytes():
+    previous, _mode = read_current(Path(backup)) if backup is not None else (None, None)
+    if backup is not None and previous is None:
+        return UndoStep(change.resource, change.kind, "left_alone", f"its backup {backup} is gone: restore it by hand")
+    if current is not None and current == previous:
         return UndoStep(change.resource, change.kind, "already_undone", "the file holds its previous content")
     if current is None or hashlib.sha256(current).hexdigest() != written:
         return UndoStep(change.resource, change.kind, "left_alone",
@@ -281,7 +285,8 @@ def _undo_edit_file(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
         if backup is None:
             path.unlink()
         else:
-            write_atomic(path, Path(backup).read_bytes())
+            assert previous is not None
+            write_atomic(path, previous)
         return {"path": str(path), "kept_copy": str(kept)}
 
     what = "remove the file the run created" if backup is None else f"restore it from {backup}"

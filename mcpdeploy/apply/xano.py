@@ -11,6 +11,7 @@ from mcpdeploy.apply import AppliedChange, Progress
 from mcpdeploy.backup import export_rows
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.plan.models import Change
+from mcpdeploy.plan.xano_columns import read_columns
 from mcpdeploy.providers.xano import XanoClient
 from mcpdeploy.providers.xanoscript import SPEC_OWNED_KEYS
 
@@ -97,7 +98,7 @@ class XanoExecutor:
 
     def _apply_field_changes(self, table_id: int, batch: list[Change]) -> None:
         """One schema PUT per table, built on a fresh read so a column added since the plan is kept."""
-        schema = self.client.get_schema(table_id)
+        schema = read_columns(self.client, table_id)
         by_name = {f.get("name"): dict(f) for f in schema}
         order = [f.get("name") for f in schema]
         for change in batch:
@@ -112,8 +113,12 @@ class XanoExecutor:
                     by_name[wanted["name"]] = {**{k: v for k, v in live.items() if k not in SPEC_OWNED_KEYS},
                                                **{k: wanted[k] for k in SPEC_OWNED_KEYS if k in wanted}}
                 else:
-                    # Only what the schema files decide: a column someone made private or sensitive stays so.
-                    live.update({k: wanted[k] for k in SPEC_OWNED_KEYS if k in wanted})
+                    # Only what the schema files decide: a column someone made private or sensitive stays so,
+                    # and a filter they do not name (a `max` set in Xano's UI) stays too.
+                    live.update({k: wanted[k] for k in SPEC_OWNED_KEYS if k in wanted and k != "validators"})
+                    if "validators" in wanted:
+                        kept = live.get("validators")
+                        live["validators"] = {**(kept if isinstance(kept, dict) else {}), **wanted["validators"]}
             else:
                 by_name[wanted["name"]] = dict(wanted)
                 order.append(wanted["name"])

@@ -88,6 +88,7 @@ def provision_command(
     branch: str | None = BRANCH,
 ) -> int:
     """Plan, confirm, and apply: create what the schemas declare and is missing, update what differs."""
+    from mcpdeploy.errors import InconsistentResult
     from mcpdeploy.plan.render import render_applied, render_plan
     from mcpdeploy.plan.saved import saved_digest
     from mcpdeploy.provision import run_provision
@@ -134,6 +135,8 @@ def provision_command(
     if result.error is not None:
         advice = (f"Finished steps are kept: run provision again to retry the rest, or undo them with "
                   f"`mcpdeploy rollback --run {outcome.run_id}`.")
+        if isinstance(result.error, InconsistentResult):
+            advice = f"The run is journaled as {outcome.run_id}; `mcpdeploy rollback --run {outcome.run_id}` undoes it."
         result.error.hint = f"{result.error.hint} {advice}" if result.error.hint else advice
         raise result.error
     return int(ExitCode.OK)

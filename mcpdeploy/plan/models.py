@@ -31,6 +31,19 @@ class Change(BaseModel):
     def destructive(self) -> bool:
         return self.risk != "safe"
 
+    @property
+    def subject(self) -> str:
+        """The object a change writes to: a table for its fields and indexes too, otherwise the resource."""
+        table = self.params.get("table")
+        if self.provider == "xano" and isinstance(table, str) and self.kind in TABLE_KINDS:
+            return f"table {table}"
+        return self.resource
+
+
+# Xano changes that write into one table: reading the table back checks them all.
+TABLE_KINDS = frozenset({"create_table", "add_field", "update_field", "change_field_type", "remove_field",
+                         "add_index"})
+
 
 class Plan(BaseModel):
     changes: tuple[Change, ...] = ()

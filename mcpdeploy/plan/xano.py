@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcpdeploy.plan.models import Change
+from mcpdeploy.plan.xano_columns import read_columns
 from mcpdeploy.providers import xanoscript
 from mcpdeploy.providers.xano import XanoClient
 from mcpdeploy.spec.models import XANO_AUTO_FIELDS, IndexSpec, Spec, TableSpec
+from mcpdeploy.xanoscript.canonical import compare_queries
 
 PROVIDER = "xano"
 
@@ -42,7 +44,7 @@ def read_xano_state(client: XanoClient, spec: Spec, group_name: str) -> XanoStat
             state.tables[table["name"]] = TableState(
                 id=table_id,
                 name=table["name"],
-                schema=client.get_schema(table_id),
+                schema=read_columns(client, table_id),
                 indexes=client.get_indexes(table_id),
             )
     state.group = next((g for g in client.list_api_groups() if g.get("name") == group_name), None)
@@ -101,7 +103,7 @@ def _diff_fields(table: TableSpec, actual: TableState) -> list[Change]:
             ))
         else:
             changes.append(Change(provider=PROVIDER, kind="update_field", action="update", resource=resource,
-                                  reason="; ".join(differences), details=tuple(differences), params=params))
+                                  reason="differs from the schema", details=tuple(differences), params=params))
     declared = {f.name for f in table.fields}
     for name in existing:
         if name not in declared and name not in XANO_AUTO_FIELDS:
@@ -157,11 +159,12 @@ def _diff_endpoints(spec: Spec, state: XanoState, group_name: str) -> list[Chang
                                   reason="not in the api group", params=params))
             continue
         live = _deployed_logic(current)
-        if live is None or xanoscript.normalize(live) != xanoscript.normalize(document):
-            why = "has no logic (created from JSON?)" if live is None else "logic differs from the schema"
+        comparison = compare_queries(live, document) if live is not None else None
+        if comparison is None or not comparison.same:
+            why = "has no logic (created from JSON?)" if comparison is None else "logic differs from the schemas"
             changes.append(Change(provider=PROVIDER, kind="update_endpoint", action="update", resource=resource,
-                                  reason=why, params={**params, "api_id": int(current["id"]),
-                                                      "before_document": live}))
+                                  reason=why, details=comparison.diff if comparison else (),
+                                  params={**params, "api_id": int(current["id"]), "before_document": live}))
     for (verb, path), current in sorted(deployed.items()):
         changes.append(Change(
             provider=PROVIDER, kind="remove_endpoint", action="delete", resource=f"endpoint {verb} /{path}",

@@ -119,6 +119,14 @@ class XanoClient(ServiceClient):
         )
         return body
 
+    def get_table(self, table_id: int, *, include_xanoscript: bool = False) -> dict[str, Any]:
+        params = {"include_xanoscript": True} if include_xanoscript else None
+        body = self._json(self.send("GET", self._ws(f"/table/{table_id}"), params=params))
+        if not isinstance(body, dict):
+            raise ApiError(service=self.service, method="GET", url=self.url(self._ws(f"/table/{table_id}")),
+                           status=200, code=None, detail="unexpected answer: expected a table object")
+        return body
+
     def delete_table(self, table_id: int) -> None:
         self.send("DELETE", self._ws(f"/table/{table_id}"))
 

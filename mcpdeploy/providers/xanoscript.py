@@ -197,37 +197,6 @@ def render_all(spec: Spec) -> dict[str, str]:
     return documents
 
 
-# --- comparing with what Xano returns ---------------------------------------------------------------------------
-
-_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
-_PUNCTUATION = r"{}\[\]():,=|?<>!&"
-_SPACE_AROUND_PUNCTUATION = re.compile(rf"\s*([{_PUNCTUATION}])\s*")
-_QUOTED_NAME = re.compile(r'^(query|table)\s+"([a-zA-Z0-9_/{}]+)"')
-
-
-def normalize(document: str) -> str:
-    """A whitespace-insensitive form: equal for two documents that differ only in layout (indentation, blank
-    lines, aligned `data` keys, a quoted or bare query name), different when any token differs."""
-    # Newer Xano versions may add the group a query belongs to; it is implied by where the endpoint lives.
-    text = _API_GROUP_LINE.sub("", document)
-    text = _QUOTED_NAME.sub(r"\1 \2", text.strip())
-    out: list[str] = []
-    position = 0
-    for match in _STRING.finditer(text):
-        out.append(_squeeze(text[position : match.start()]))
-        out.append(match.group())
-        position = match.end()
-    out.append(_squeeze(text[position:]))
-    return "".join(out).strip()
-
-
-_API_GROUP_LINE = re.compile(r'^[ \t]*api_group[ \t]*=[ \t]*"(?:\\.|[^"\\])*"[ \t]*\r?\n', re.M)
-
-
-def _squeeze(code: str) -> str:
-    return _SPACE_AROUND_PUNCTUATION.sub(r"\1", re.sub(r"\s+", " ", code))
-
-
 # --- Metadata API JSON ------------------------------------------------------------------------------------------
 
 

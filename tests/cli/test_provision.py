@@ -51,6 +51,29 @@ def test_a_second_provision_says_no_changes_and_makes_zero_writes(cli, sandbox: 
     assert report["changed"] is False and report["http"]["writes"] == 0
 
 
+@pytest.mark.parametrize("options", [
+    pytest.param({}, id="recorded echo"),
+    pytest.param({"schema_validators": False}, id="no validators in GET schema"),
+    pytest.param({"guid_on_save": True}, id="guid added on save"),
+    pytest.param({"schema_validators": False, "guid_on_save": True}, id="both"),
+])
+def test_a_second_provision_makes_zero_writes_whatever_xano_echoes(
+        cli, sandbox: Sandbox, options: dict[str, bool]) -> None:
+    # The sandbox echoes XanoScript as Xano was recorded doing: regenerated, never the text that was sent.
+    sandbox.options = sandbox.options.changed(options)
+    assert cli("provision", "--yes").exit_code == 0
+    group = next(g for g in xano_client(sandbox).list_api_groups() if g["name"] == "mcp")
+    echoed = xano_client(sandbox).list_apis(group["id"])[0]["xanoscript"]["value"]
+    assert echoed.startswith("// ") and 'api_group = "mcp"' in echoed  # so the text differs from what was sent
+    writes_before = len(sandbox.writes())
+
+    again = cli("provision", "--yes", "--json")
+
+    assert again.exit_code == 0, again.stderr
+    assert len(sandbox.writes()) == writes_before
+    assert json.loads(again.stdout)["summary"] == {"create": 0, "update": 0, "delete": 0, "destructive": 0}
+
+
 def test_plan_detailed_exitcode_is_2_with_changes_and_0_without(cli, sandbox: Sandbox) -> None:
     before = cli("plan", "--detailed-exitcode")
     assert before.exit_code == 2
