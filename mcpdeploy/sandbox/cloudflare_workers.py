@@ -2,6 +2,11 @@
 
 - Uploading a version (multipart, `POST …/versions`) makes the script exist; it is not deployed until a
   deployment sends it traffic. With `keep_bindings` naming `secret_text` it keeps the latest version's secrets.
+- Annotations are the ones Cloudflare was seen writing: `workers/triggered_by` is "upload" on a first upload's
+  version, "version_upload" on later uploaded versions, "deployment" on every `POST …/deployments` (a rollback
+  included: the API never writes "rollback" there, that value belongs to its 2023 predecessor) with the client's
+  `workers/message`, and "secret" on the version and the deployment a secret edit makes. Version metadata says
+  `has_preview` (snake case).
 - A deployment of an older version whose secrets differ from the latest's is refused with 10220 unless `?force=true`.
 - Secrets belong to versions: each put/bulk/delete makes one new version and deploys it at 100%, and is refused
   with 10215 while the latest version is not the deployed one (10222 when there is no version at all).
@@ -46,6 +51,11 @@ AUTHOR_ID = "5a9d0b7c1e2f34a6b8c0d1e2f3a4b5c6"
 VERSIONS_PER_PAGE = 20
 MAX_VERSION_MESSAGE = 50  # the official spec's maxLength for a version's workers/message
 MAX_DEPLOYMENT_MESSAGE_BYTES = 1000  # the API truncates longer deployment messages (reference §3.3)
+# `workers/triggered_by` values (see the module docstring).
+UPLOAD = "upload"
+VERSION_UPLOAD = "version_upload"
+DEPLOYMENT = "deployment"
+SECRET = "secret"
 DEFAULT_SCRIPT_SETTINGS = {"logpush": False, "observability": None, "tags": None, "tail_consumers": None}
 
 
@@ -105,8 +115,9 @@ def _upload_version(section: dict[str, Any], scripts: dict[str, Any], request: S
     inherited = dict(worker["versions"][-1]["secrets"]) if worker["versions"] and "secret_text" in keep else {}
     runtime = {"compatibility_date": metadata.get("compatibility_date", ""),
                "compatibility_flags": metadata.get("compatibility_flags", [])}
-    version = _new_version(section, worker, inherited, "upload", message, runtime,
-                           hashlib.sha256(parts[main]).hexdigest())
+    first_upload = not worker["versions"]
+    version = _new_version(section, worker, inherited, UPLOAD if first_upload else VERSION_UPLOAD, message,
+                           runtime, hashlib.sha256(parts[main]).hexdigest())
     return ok({**_public_version(version, full=True), "startup_time_ms": 0})
 
 
@@ -137,7 +148,7 @@ def _new_version(section: dict[str, Any], worker: dict[str, Any], secrets: dict[
     version = {
         "id": str(uuid.uuid4()), "number": len(worker["versions"]) + 1, "annotations": annotations,
         "metadata": {"author_email": AUTHOR_EMAIL, "author_id": AUTHOR_ID, "created_on": now, "modified_on": now,
-                     "source": "api", "hasPreview": False},
+                     "source": "api", "has_preview": False},
         "secrets": secrets,
         "runtime": runtime if runtime is not None else previous.get("runtime", {}),
         "etag": etag if etag is not None else previous.get("etag", ""),
@@ -195,7 +206,7 @@ def _create_deployment(section: dict[str, Any], worker: dict[str, Any], request:
             raise CloudflareFailure(400, SECRETS_CHANGED, "The following secrets have changed: " + ", ".join(changed))
     annotations = body.get("annotations") or {}
     message = annotations.get("workers/message") if isinstance(annotations, dict) else None
-    return _deploy(section, worker, split, "deployment", message)
+    return _deploy(section, worker, split, DEPLOYMENT, message)
 
 
 def _deploy(section: dict[str, Any], worker: dict[str, Any], split: list[tuple[str, float]], triggered_by: str,
@@ -269,8 +280,8 @@ def _edit_secrets(section: dict[str, Any], worker: dict[str, Any], patch: dict[s
             secrets.pop(name, None)
             continue
         secrets[name] = _stored_secret(name, binding, salt)
-    version = _new_version(section, worker, secrets, "secret", None)
-    _deploy(section, worker, [(version["id"], 100.0)], "secret", None)
+    version = _new_version(section, worker, secrets, SECRET, None)
+    _deploy(section, worker, [(version["id"], 100.0)], SECRET, None)
 
 
 def _stored_secret(name: str, binding: Any, salt: bytes) -> dict[str, Any]:

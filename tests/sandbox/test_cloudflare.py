@@ -159,6 +159,31 @@ def test_an_upload_is_a_version_and_traffic_moves_only_with_a_deployment(http: h
     assert deployments[0]["created_on"] > deployments[1]["created_on"]
 
 
+def test_annotations_say_what_made_each_version_and_deployment_as_cloudflare_writes_them(http: httpx.Client) -> None:
+    first = upload(http, "first")
+    deploy(http, first)
+    second = upload(http, "second")
+    deploy(http, second)
+    put_secrets(http, {"SERVICE_CREDENTIALS": "rotated"})
+    deploy(http, first, force=True)  # a rollback, made the way wrangler and mcpdeploy make one
+
+    versions = http.get(f"{SCRIPT}/versions").json()["result"]["items"]
+    deployments = http.get(f"{SCRIPT}/deployments").json()["result"]["deployments"]
+
+    assert [v["annotations"] for v in versions] == [
+        {"workers/triggered_by": "secret"},
+        {"workers/triggered_by": "version_upload", "workers/message": "second"},
+        {"workers/triggered_by": "upload", "workers/message": "first"},
+    ]
+    assert [d["annotations"] for d in deployments] == [
+        {"workers/triggered_by": "deployment", "workers/message": "deploy"},  # the rollback: no "rollback" value
+        {"workers/triggered_by": "secret"},
+        {"workers/triggered_by": "deployment", "workers/message": "deploy"},
+        {"workers/triggered_by": "deployment", "workers/message": "deploy"},
+    ]
+    assert all(v["metadata"]["has_preview"] is False and "hasPreview" not in v["metadata"] for v in versions)
+
+
 def test_a_deployment_must_split_100_percent_over_known_versions(http: httpx.Client) -> None:
     version = upload(http)
     half = {"strategy": "percentage", "versions": [{"version_id": version, "percentage": 50}]}
