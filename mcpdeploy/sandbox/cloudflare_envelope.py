@@ -1,8 +1,9 @@
 """The sandbox's Cloudflare v4 conventions, shared by its queue and Worker handlers: the envelope, failures
 with `errors[].code`, JSON bodies, page-based lists, and a clock whose timestamps never repeat.
 
-Codes come from reference/cloudflare.md §5. Where the reference found no code (a duplicate queue name, a
-missing version or consumer), the sandbox uses one marked below as its own: clients must not branch on those.
+Codes come from reference/cloudflare.md §5 and from answers the real API was seen giving (the Queues codes).
+Where no code is known (a missing version or consumer), the sandbox uses one marked below as its own: clients
+must not branch on those.
 """
 
 from __future__ import annotations
@@ -19,20 +20,20 @@ AUTHENTICATION = 10000
 NOT_A_USER_TOKEN = 1000
 WORKER_NOT_FOUND = 10007
 SECRET_NOT_FOUND = 10056
-QUEUE_NOT_FOUND = 10104
-QUEUE_ID_MALFORMED = 10107
+QUEUE_ID_MALFORMED = 10004
 BODY_INVALID = 10207
 BODY_MALFORMED = 10208
 SETTINGS_NOT_DEPLOYED = 10214
 LATEST_NOT_DEPLOYED = 10215
 SECRETS_CHANGED = 10220
 NO_VERSIONS = 10222
+QUEUE_NOT_FOUND = 11000
 QUEUE_NAME_INVALID = 11003
 CONSUMER_EXISTS = 11004
+QUEUE_NAME_TAKEN = 11009
 CONSUMER_SETTINGS_INVALID = 100127
 QUEUE_SETTINGS_INVALID = 100128
-# The sandbox's own codes: the real ones are unknown (reference §2.3 and §12).
-SANDBOX_QUEUE_NAME_TAKEN = 11009
+# The sandbox's own code: the real one is unknown.
 SANDBOX_NOT_FOUND = 10404
 
 

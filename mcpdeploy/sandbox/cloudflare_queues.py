@@ -1,8 +1,14 @@
 """The sandbox's Cloudflare Queues: list by name with paging, create, get, update, delete, and Worker consumers
-(one per queue: a second gets 11004). Shapes and limits from reference/cloudflare.md §2.
+(one per queue: a second gets 11004). Shapes and limits from reference/cloudflare.md §2; error codes as the real
+API answered them: a duplicate name 11009 (HTTP 409), an unknown queue 11000 (404), a malformed id 10004 (404),
+an invalid name 11003.
 
-The reference could not tell whether `?name=` is an exact match; the sandbox matches by prefix, the reading
-that catches a client trusting the filter instead of comparing names itself.
+`GET …/queues?name=` is undocumented, so no client should take it for an exact filter: the sandbox returns every
+queue whose name contains the text, which catches a client that trusts the filter instead of comparing names.
+
+A Worker consumer is `{type, script_name, dead_letter_queue, settings}`: the dead-letter queue is named (not
+given by id) at the top level, and `settings` holds batch_size, max_retries, max_wait_time_ms (ms),
+max_concurrency (null: the platform's maximum) and retry_delay (s).
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ from mcpdeploy.sandbox.cloudflare_envelope import (
     NO_ROUTE,
     QUEUE_ID_MALFORMED,
     QUEUE_NAME_INVALID,
+    QUEUE_NAME_TAKEN,
     QUEUE_NOT_FOUND,
     QUEUE_SETTINGS_INVALID,
     SANDBOX_NOT_FOUND,
-    SANDBOX_QUEUE_NAME_TAKEN,
     WORKER_NOT_FOUND,
     CloudflareFailure,
     json_body,
@@ -54,7 +60,7 @@ def handle_queues(section: dict[str, Any], request: SandboxRequest, rest: list[s
         if request.method == "GET":
             return ok(_public(queue))
         if request.method in ("PUT", "PATCH"):
-            return _update(section, queue, request)
+            return _update(section, queues, queue, request)
         if request.method == "DELETE":
             queues.remove(queue)
             return ok(None)
@@ -65,7 +71,7 @@ def handle_queues(section: dict[str, Any], request: SandboxRequest, rest: list[s
 
 def _list(queues: list[dict[str, Any]], request: SandboxRequest) -> SandboxResponse:
     name = request.query.get("name")
-    matching = [q for q in queues if name is None or q["queue_name"].startswith(name)]
+    matching = [q for q in queues if name is None or name in q["queue_name"]]
     chunk, info = page_of(matching, request, default_per_page=QUEUES_PER_PAGE)
     return ok([_public(q) for q in chunk], info)
 
@@ -76,8 +82,7 @@ def _create(section: dict[str, Any], queues: list[dict[str, Any]], request: Sand
     if not isinstance(name, str) or not QUEUE_NAME.match(name):
         raise CloudflareFailure(400, QUEUE_NAME_INVALID, f"Queue name '{name}' is invalid. Must match "
                                                          f"{QUEUE_NAME.pattern}")
-    if any(q["queue_name"] == name for q in queues):
-        raise CloudflareFailure(409, SANDBOX_QUEUE_NAME_TAKEN, f"A queue named '{name}' already exists")
+    _refuse_taken(queues, name)
     now = timestamp(section)
     queue = {"queue_id": uuid.uuid4().hex, "queue_name": name, "created_on": now, "modified_on": now,
              "settings": {**DEFAULT_QUEUE_SETTINGS, **_queue_settings(body.get("settings"))},
@@ -86,7 +91,13 @@ def _create(section: dict[str, Any], queues: list[dict[str, Any]], request: Sand
     return ok(_public(queue))
 
 
-def _update(section: dict[str, Any], queue: dict[str, Any], request: SandboxRequest) -> SandboxResponse:
+def _refuse_taken(queues: list[dict[str, Any]], name: str) -> None:
+    if any(q["queue_name"] == name for q in queues):
+        raise CloudflareFailure(409, QUEUE_NAME_TAKEN, f"A queue with name '{name}' already exists")
+
+
+def _update(section: dict[str, Any], queues: list[dict[str, Any]], queue: dict[str, Any],
+            request: SandboxRequest) -> SandboxResponse:
     body = json_body(request)
     settings = _queue_settings(body.get("settings"))
     # PUT replaces the configuration; PATCH merges into it (reference §2).
@@ -95,6 +106,7 @@ def _update(section: dict[str, Any], queue: dict[str, Any], request: SandboxRequ
         name = body["queue_name"]
         if not isinstance(name, str) or not QUEUE_NAME.match(name):
             raise CloudflareFailure(400, QUEUE_NAME_INVALID, f"Queue name '{name}' is invalid")
+        _refuse_taken([q for q in queues if q is not queue], name)
         queue["queue_name"] = name
     queue["modified_on"] = timestamp(section)
     return ok(_public(queue))
@@ -114,7 +126,7 @@ def _queue_settings(raw: Any) -> dict[str, Any]:
 
 def _queue(queues: list[dict[str, Any]], queue_id: str) -> dict[str, Any]:
     if not QUEUE_ID.match(queue_id):
-        raise CloudflareFailure(400, QUEUE_ID_MALFORMED, f"Queue ID '{queue_id}' is malformed (32 hex characters, "
+        raise CloudflareFailure(404, QUEUE_ID_MALFORMED, f"Queue ID '{queue_id}' is malformed (32 hex characters, "
                                                          "not the queue name)")
     for queue in queues:
         if queue["queue_id"] == queue_id:
@@ -171,13 +183,17 @@ def _consumer_fields(section: dict[str, Any], request: SandboxRequest) -> dict[s
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
         raise CloudflareFailure(400, CONSUMER_SETTINGS_INVALID, "settings must be an object")
+    if "dead_letter_queue" in settings:
+        raise CloudflareFailure(400, BODY_INVALID, "dead_letter_queue belongs at the top level, not in settings")
+    dead_letter = body.get("dead_letter_queue") or ""
+    if not isinstance(dead_letter, str) or (dead_letter and not QUEUE_NAME.match(dead_letter)):
+        raise CloudflareFailure(400, BODY_INVALID, "dead_letter_queue is the name of a queue")
     for key, (low, high) in CONSUMER_LIMITS.items():
         value = settings.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
             raise CloudflareFailure(400, CONSUMER_SETTINGS_INVALID,
                                     f"Invalid consumer settings: {key} must be {low}..{high}, got {value!r}")
-    fields: dict[str, Any] = {"type": kind, "settings": dict(settings),
-                              "dead_letter_queue": str(body.get("dead_letter_queue") or "")}
+    fields: dict[str, Any] = {"type": kind, "settings": dict(settings), "dead_letter_queue": dead_letter}
     if kind == "worker":
         fields["script_name"] = script
     return fields

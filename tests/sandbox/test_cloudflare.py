@@ -109,19 +109,35 @@ def test_queues_are_listed_by_name_a_page_at_a_time(http: httpx.Client) -> None:
                                        "consumers_total_count"}
 
 
-def test_a_duplicate_or_invalid_queue_name_is_refused(http: httpx.Client) -> None:
+def test_the_name_filter_is_not_an_exact_match(http: httpx.Client) -> None:
+    for name in ("usage-queue", "usage-queue-staging", "old-usage-queue", "other"):
+        http.post(f"{ACCOUNT}/queues", json={"queue_name": name})
+
+    listed = http.get(f"{ACCOUNT}/queues", params={"name": "usage-queue"}).json()["result"]
+
+    assert sorted(q["queue_name"] for q in listed) == ["old-usage-queue", "usage-queue", "usage-queue-staging"]
+
+
+def test_a_duplicate_or_invalid_queue_name_is_refused_with_the_real_codes(http: httpx.Client) -> None:
     assert http.post(f"{ACCOUNT}/queues", json={"queue_name": "usage-queue"}).json()["success"] is True
     duplicate = http.post(f"{ACCOUNT}/queues", json={"queue_name": "usage-queue"})
-    assert duplicate.status_code >= 400 and duplicate.json()["success"] is False
-    assert errors(http.post(f"{ACCOUNT}/queues", json={"queue_name": "Usage_Queue"})) == [11003]
+    other_id = http.post(f"{ACCOUNT}/queues", json={"queue_name": "other"}).json()["result"]["queue_id"]
+    renamed = http.put(f"{ACCOUNT}/queues/{other_id}", json={"queue_name": "usage-queue"})
+    invalid = http.post(f"{ACCOUNT}/queues", json={"queue_name": "Usage_Queue"})
+
+    assert (duplicate.status_code, errors(duplicate)) == (409, [11009])
+    assert (renamed.status_code, errors(renamed)) == (409, [11009])
+    assert (invalid.status_code, errors(invalid)) == (400, [11003])
 
 
 def test_a_queue_is_found_by_id_not_by_name_and_can_be_deleted(http: httpx.Client) -> None:
     queue_id = http.post(f"{ACCOUNT}/queues", json={"queue_name": "usage-queue"}).json()["result"]["queue_id"]
-    assert errors(http.get(f"{ACCOUNT}/queues/usage-queue")) == [10107]
+    by_name = http.get(f"{ACCOUNT}/queues/usage-queue")
+    assert (by_name.status_code, errors(by_name)) == (404, [10004])  # a malformed id
     assert http.get(f"{ACCOUNT}/queues/{queue_id}").json()["result"]["queue_name"] == "usage-queue"
     assert http.delete(f"{ACCOUNT}/queues/{queue_id}").json()["success"] is True
-    assert errors(http.get(f"{ACCOUNT}/queues/{queue_id}")) == [10104]
+    gone = http.get(f"{ACCOUNT}/queues/{queue_id}")
+    assert (gone.status_code, errors(gone)) == (404, [11000])
 
 
 def test_a_queue_has_one_worker_consumer_for_an_existing_worker(http: httpx.Client) -> None:
@@ -140,6 +156,26 @@ def test_a_queue_has_one_worker_consumer_for_an_existing_worker(http: httpx.Clie
     assert errors(again) == [11004]
     assert errors(too_big) == [100127]
     assert http.get(consumers).json()["result"] == [created]
+
+
+def test_a_consumer_names_its_dead_letter_queue_at_the_top_level(http: httpx.Client) -> None:
+    queue_id = http.post(f"{ACCOUNT}/queues", json={"queue_name": "usage-queue"}).json()["result"]["queue_id"]
+    upload(http)
+    consumers = f"{ACCOUNT}/queues/{queue_id}/consumers"
+    settings = {"batch_size": 10, "max_retries": 3, "max_wait_time_ms": 5000, "max_concurrency": None,
+                "retry_delay": 30}
+    misplaced = http.post(consumers, json={"type": "worker", "script_name": "mcp-server",
+                                           "settings": {**settings, "dead_letter_queue": "usage-dlq"}})
+    by_id = http.post(consumers, json={"type": "worker", "script_name": "mcp-server", "settings": settings,
+                                       "dead_letter_queue": {"queue_id": queue_id}})
+
+    created = http.post(consumers, json={"type": "worker", "script_name": "mcp-server", "settings": settings,
+                                         "dead_letter_queue": "usage-dlq"}).json()["result"]
+
+    assert errors(misplaced) == [10207] and errors(by_id) == [10207]
+    assert created["dead_letter_queue"] == "usage-dlq"
+    assert created["settings"] == settings  # max_concurrency null: the platform's maximum
+    assert (created["type"], created["script_name"]) == ("worker", "mcp-server")
 
 
 def test_an_upload_is_a_version_and_traffic_moves_only_with_a_deployment(http: httpx.Client) -> None:
