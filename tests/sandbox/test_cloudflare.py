@@ -220,6 +220,20 @@ def test_annotations_say_what_made_each_version_and_deployment_as_cloudflare_wri
     assert all(v["metadata"]["has_preview"] is False and "hasPreview" not in v["metadata"] for v in versions)
 
 
+def test_messages_are_cut_at_1000_bytes_on_a_character_boundary(http: httpx.Client) -> None:
+    long_version_message = "v" * 1200
+    version = upload(http, long_version_message)  # longer than the 2024 spec's 50 characters: kept, not refused
+    body = {"strategy": "percentage", "versions": [{"version_id": version, "percentage": 100}],
+            "annotations": {"workers/message": "a" + "é" * 600}}  # 1201 bytes; byte 1000 is inside an "é"
+    deployed = http.post(f"{SCRIPT}/deployments", json=body).json()["result"]
+
+    kept_version = http.get(f"{SCRIPT}/versions/{version}").json()["result"]["annotations"]["workers/message"]
+    kept_deployment = deployed["annotations"]["workers/message"]
+
+    assert kept_version == "v" * 1000
+    assert kept_deployment == "a" + "é" * 499 and len(kept_deployment.encode("utf-8")) == 999
+
+
 def test_a_deployment_must_split_100_percent_over_known_versions(http: httpx.Client) -> None:
     version = upload(http)
     half = {"strategy": "percentage", "versions": [{"version_id": version, "percentage": 50}]}
