@@ -7,11 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from mcpdeploy.config import EnvVars
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.server import SandboxServer
+
+# Property tests draw the same examples on every run and keep no example database: CI stays deterministic and no
+# `.hypothesis/` folder appears in the work tree.
+settings.register_profile("mcpdeploy", database=None, derandomize=True, deadline=None)
+settings.load_profile("mcpdeploy")
 
 _OUR_VARS = [v for k, v in vars(EnvVars).items() if k.isupper()]
 

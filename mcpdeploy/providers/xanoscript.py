@@ -14,18 +14,12 @@ import re
 from typing import Any
 
 from mcpdeploy.spec.models import DefaultValue, EndpointSpec, FieldSpec, IndexSpec, Spec, TableSpec
+from mcpdeploy.xanoscript.lexer import quote
 
 INDENT = "  "
 _FALLBACK_EXPRESSIONS = {"now": "now", "client_ip": "$env.$remote_ip"}
 # The variable holding the row an update finds before editing it.
 _EXISTING = "existing"
-
-
-def quote(text: str) -> str:
-    """A XanoScript string literal: backslashes, quotes and control characters escaped."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return f'"{escaped}"'
 
 
 def _literal(value: DefaultValue) -> str:

@@ -106,6 +106,13 @@ def _after_query_keyword(tokens: list[Token]) -> bool:
     return len(significant) == 1 and significant[0].kind == "name" and significant[0].text == "query"
 
 
+def quote(text: str) -> str:
+    """A XanoScript string literal that `tokenize` reads back as `text`: backslashes, quotes and line breaks
+    escaped (a string holds no raw newline)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + '"'
+
+
 def _read_string(source: str, pos: int, line: int) -> tuple[str, int]:
     escapes = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/"}
     out: list[str] = []

@@ -32,6 +32,7 @@ from mcpdeploy.xanoscript.lexer import (
     literal_value,
     parse_expression,
     parse_filter_chain,
+    quote,
     tokenize,
 )
 
@@ -157,7 +158,7 @@ class Statement:
     condition: Expr | None = None
     branches: list[tuple[Expr | None, list[Statement]]] = field(default_factory=list)
     emulated: bool = True
-    raw: str = ""  # the source lines of a statement read loosely (emulated=False), whitespace squeezed
+    raw: str = ""  # the tokens of a statement read loosely (emulated=False), keyword first, on one line
 
 
 @dataclass
@@ -191,7 +192,7 @@ Document = TableDocument | QueryDocument | ApiGroupDocument
 
 def read_document(text: str, grammar: Grammar = Grammar.DEC_2025) -> Document:
     """Parse one document, or raise XanoScriptSyntaxError with the line Xano would complain about."""
-    reader = _Reader(TokenStream(tokenize(text)), grammar, text)
+    reader = _Reader(TokenStream(tokenize(text)), grammar)
     reader.skip_blank()
     leading = reader.take_comments()
     head = reader.stream.expect("name", what="`table`, `query` or `api_group`")
@@ -214,10 +215,9 @@ def read_document(text: str, grammar: Grammar = Grammar.DEC_2025) -> Document:
 
 
 class _Reader:
-    def __init__(self, stream: TokenStream, grammar: Grammar, source: str) -> None:
+    def __init__(self, stream: TokenStream, grammar: Grammar) -> None:
         self.stream = stream
         self.grammar = grammar
-        self.lines = source.split("\n")
         self.comments: list[str] = []  # the `//` lines read since the last member
 
     # ---- layout ----------------------------------------------------------------------------------------------
@@ -488,7 +488,7 @@ class _Reader:
             statement.attributes = self.attribute_block(keyword, frozenset({"value"}), frozenset())
         elif keyword in _OTHER_STATEMENTS or ("." in keyword and keyword.split(".")[0] in _OTHER_NAMESPACES):
             statement.emulated = False
-            statement.raw = self._skip_loosely()
+            statement.raw = f"{keyword} {self._skip_loosely()}".strip()
         else:
             raise XanoScriptSyntaxError(first.line, f"Unknown statement `{keyword}`")
         if self.stream.accept("name", "as"):
@@ -499,7 +499,7 @@ class _Reader:
         operation = statement.keyword[3:]
         if operation in _OTHER_DB_OPS or operation.startswith("external."):
             statement.emulated = False
-            statement.raw = self._skip_loosely()
+            statement.raw = f"{statement.keyword} {self._skip_loosely()}".strip()
             return
         if operation not in _DB_ATTRIBUTES:
             raise XanoScriptSyntaxError(statement.line, f"Unknown statement `{statement.keyword}`")
@@ -556,10 +556,11 @@ class _Reader:
         self.members(member)
 
     def _skip_loosely(self) -> str:
-        """Consume a statement the sandbox does not interpret, up to the end of its line at bracket depth 0; its
-        source lines come back whitespace-squeezed, so two documents can still be compared on it."""
+        """Consume a statement the sandbox does not interpret, up to the end of its line at bracket depth 0. Its
+        tokens come back on one line (strings quoted again, comments left out, since a `//` would swallow the
+        rest of the line), so two documents can still be compared on it and it can be written back."""
         depth = 0
-        first = self.stream.current.line
+        parts: list[str] = []
         while True:
             token = self.stream.current
             if token.kind == "end":
@@ -572,9 +573,12 @@ class _Reader:
                 if depth == 0:
                     break
                 depth -= 1
+            if token.kind == "string":
+                parts.append(quote(str(token.value)))
+            elif token.kind not in ("comment", "newline"):
+                parts.append(token.text)
             self.stream.advance()
-        source = " ".join(self.lines[first - 1 : self.stream.current.line]).split()
-        return " ".join(source)
+        return _join_tokens(parts)
 
     # ---- api_group -------------------------------------------------------------------------------------------
 
@@ -599,3 +603,17 @@ class _Reader:
 
         self.members(member)
         return document
+
+
+_NO_SPACE_BEFORE = frozenset({".", ")", "]", ",", ":", "|"})
+_NO_SPACE_AFTER = frozenset({".", "(", "[", ":", "|"})
+
+
+def _join_tokens(parts: list[str]) -> str:
+    """Tokens on one line, spaced as people write them (`$row.id`, `($rows)`, `$x|trim:1`)."""
+    out: list[str] = []
+    for part in parts:
+        if out and part not in _NO_SPACE_BEFORE and out[-1] not in _NO_SPACE_AFTER:
+            out.append(" ")
+        out.append(part)
+    return "".join(out)

@@ -29,7 +29,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from mcpdeploy.xanoscript.lexer import Expr
+from mcpdeploy.xanoscript.lexer import Expr, quote
 from mcpdeploy.xanoscript.reader import FieldDecl, IndexDecl, QueryDocument, Statement, TableDocument
 
 __all__ = ["expression_text", "quote", "write_query", "write_table"]
@@ -200,8 +200,7 @@ def _list_text(values: list[str]) -> str:
 def _statement_lines(statement: Statement) -> list[str]:
     alias = f" as ${statement.alias}" if statement.alias else ""
     if not statement.emulated:
-        raw = statement.raw
-        return [raw if not alias or raw.endswith(alias) else raw + alias]
+        return [statement.raw + alias]
     keyword = statement.keyword
     if keyword.startswith("db."):
         header = f"{keyword} {_name(statement.target)}"
@@ -322,12 +321,6 @@ def _number_text(value: float) -> str:
         if "." not in text:
             text += ".0"
     return text
-
-
-def quote(text: str) -> str:
-    """A XanoScript string literal: backslashes, quotes and line breaks escaped (a string holds no raw newline)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + '"'
 
 
 def _key_text(key: str) -> str:

@@ -200,3 +200,18 @@ def test_a_guid_member_is_only_read_back_from_xano_never_accepted_as_input() -> 
     assert "guid" in str(_rejection(text, Grammar.DEC_2025))
     document = read_document(text, Grammar.ECHO)
     assert isinstance(document, TableDocument) and document.guid == "abc"
+
+
+def test_a_statement_read_loosely_keeps_its_tokens_without_comments_so_it_can_be_written_back() -> None:
+    text = ('query "x" verb=GET {\n  input {\n  }\n\n  stack {\n    foreach ($input.items) {\n'
+            '      // swallowed: a comment would take the rest of a one-line form\n'
+            '      each as $item {\n        debug.log { value = "a // not a comment" }\n      }\n    }\n  }\n\n'
+            '  response = null\n}\n')
+    document = read_document(text)
+    assert isinstance(document, QueryDocument)
+    raw = document.stack[0].raw
+    assert "swallowed" not in raw and '"a // not a comment"' in raw
+    assert raw.startswith("foreach (")
+    again = read_document(text.replace(text[text.index("    foreach"):text.index("  }\n\n  response")],
+                                       f"    {raw}\n"))
+    assert isinstance(again, QueryDocument) and again.stack[0].raw == raw

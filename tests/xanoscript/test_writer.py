@@ -519,10 +519,10 @@ def statements(draw: st.DrawFn, depth: int = 0) -> Statement:
     if kind == "return":
         return Statement("return", 0, attributes={"value": draw(expressions)})
     if kind == "raw":
-        raw = draw(st.sampled_from(["math.add $total { value = 1 }", "db.truncate t { reset = true } as $done",
-                                    "foreach ($rows) { each as $row { var $x { value = $row.id } } }",
-                                    "api.lambda { code = \"return 1\" timeout = 10 } as $result"]))
-        alias = raw.rsplit(" as $", 1)[1] if " as $" in raw.rsplit("}", 1)[-1] else ""
+        raw, alias = draw(st.sampled_from([
+            ("math.add $total { value = 1 }", ""), ("db.truncate t { reset = true }", "done"),
+            ("foreach ($rows) { each as $row { var $x { value = $row.id|trim } } }", ""),
+            ('api.lambda { code = "return 1" timeout = 10 }', "result")]))
         return Statement(raw.split(" ")[0], 0, emulated=False, raw=raw, alias=alias)
     branches: list[tuple[Expr | None, list[Statement]]] = [
         (draw(expressions), draw(st.lists(statements(depth + 1), max_size=2)))
