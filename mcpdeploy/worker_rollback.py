@@ -17,11 +17,15 @@
 - "Same code" follows version history: a version whose `workers/triggered_by` annotation (on the version or on the
   deployment that introduced it) is "secret" runs the code of the version numbered just before it; the API only
   allows a secret edit while the latest version is deployed (10215), so that is the version it was made from.
-  The reference documents "upload" and "deployment" as values of that annotation but not "secret" or "rollback";
-  "secret" is what the sandbox writes and what public code that reads the real API's deployments expects.
-- A deployment is a rollback when its `workers/triggered_by` is "rollback", when this project's journal recorded
-  it as a rollback we made (our `POST …/deployments` is not known to be annotated as one), or when its message is
-  a rollback's default ("mcpdeploy rollback…", wrangler's "Rollback") and it uploaded nothing.
+  Cloudflare was recorded writing "secret" on both for `wrangler secret put` and `secret bulk`.
+- A deployment is a rollback when the versions it points at say so: all of them are older than the newest version
+  that existed when it was made, and none is newer than what it replaced. Its annotation cannot tell: a rollback
+  made through `POST …/deployments` (wrangler rollback, the dashboard, mcpdeploy) is annotated "deployment", the
+  same as any `wrangler versions deploy`; "rollback" belonged to the 2023 deployments API only. The second
+  condition keeps a deliberate deploy of a newer, not newest, version (after several `wrangler versions upload`)
+  from counting as one. Only when a version is one Cloudflare no longer lists do we fall back to this project's
+  journal (rollbacks we made) and to a rollback's default message ("mcpdeploy rollback…", wrangler's "Rollback")
+  on a deployment that uploaded nothing.
 - `plan_rollback` only reads. `execute_rollback` creates one deployment (`POST …/deployments`), and on code 10220
   (secrets changed since the target version) stops unless `force`, then re-POSTs with `?force=true`. It checks
   afterwards that the live deployment is the target at 100%.
@@ -50,8 +54,7 @@ from mcpdeploy.redaction import Redactor
 DEFAULT_MESSAGE = "mcpdeploy rollback"
 JOURNAL_KIND = "worker_deployment"
 TRIGGERED_BY = "workers/triggered_by"
-SECRET_CHANGE = "secret"  # see the module docstring: not in the reference
-ROLLBACK = "rollback"
+SECRET_CHANGE = "secret"
 # Default messages of a rollback: ours (DEFAULT_MESSAGE, or the reference's "mcpdeploy rollback: 1.4.2 -> 1.4.1")
 # and wrangler's ("Rollback"). A user's own -m text is recognised through the journal instead.
 _ROLLBACK_MESSAGE = re.compile(r"^\s*(mcpdeploy\s+)?rollback\b", re.IGNORECASE)
@@ -159,18 +162,20 @@ def choose_previous_deployment(deployments: list[Deployment], versions: Iterable
                                rollbacks: Collection[str] = ()) -> tuple[Deployment | None, list[SkippedDeployment]]:
     """mcpdeploy's choice (the module docstring says how and why it differs from wrangler's): the newest older
     100% deployment that is not skipped, and the skipped ones, newest first. `rollbacks`: ids of deployments
-    the journal records as rollbacks we made."""
+    the journal records as rollbacks we made, consulted only where the versions cannot tell."""
     ordered = newest_first(deployments)
     if not ordered:
         return None, []
-    code_of = _code_lineage(list(versions), ordered)
+    versions = list(versions)
+    code_of = _code_lineage(versions, ordered)
+    history = _VersionHistory.of(versions)
     live = ordered[0]
     live_version = live.sole_version_id
     live_code = code_of.get(live_version, live_version) if live_version else None
     rolled_away: set[str] = set()
     skipped: list[SkippedDeployment] = []
     for newer, candidate in itertools.pairwise(ordered):
-        if _is_rollback(newer, rollbacks):
+        if _is_rollback(newer, candidate, history, rollbacks):
             rolled_away.update(code_of.get(v.version_id, v.version_id) for v in candidate.versions)
         version_id = candidate.sole_version_id
         if version_id is None:
@@ -201,11 +206,50 @@ def _code_lineage(versions: list[WorkerVersion], deployments: list[Deployment]) 
     return code_of
 
 
-def _is_rollback(deployment: Deployment, rollbacks: Collection[str]) -> bool:
-    triggered_by = deployment.annotations.get(TRIGGERED_BY)
-    if deployment.id in rollbacks or triggered_by == ROLLBACK:
+@dataclass(frozen=True)
+class _VersionHistory:
+    """Version numbers, and when each version was created, to tell what was newest at a given moment."""
+
+    number_of: dict[str, int]
+    created: tuple[tuple[datetime, int], ...]
+
+    @classmethod
+    def of(cls, versions: Iterable[WorkerVersion]) -> _VersionHistory:
+        numbered = [v for v in versions if v.number is not None]
+        return cls({v.id: v.number for v in numbered if v.number is not None},
+                   tuple((_moment(v.created_on), v.number) for v in numbered
+                         if v.created_on is not None and v.number is not None))
+
+    def numbers(self, deployment: Deployment) -> list[int] | None:
+        found = [self.number_of.get(v.version_id) for v in deployment.versions]
+        known = [n for n in found if n is not None]
+        return known if known and len(known) == len(found) else None
+
+    def newest_at(self, moment: datetime) -> int | None:
+        return max((number for created, number in self.created if created <= moment), default=None)
+
+
+def _moved_back(deployment: Deployment, replaced: Deployment, history: _VersionHistory) -> bool | None:
+    """Whether `deployment` sent traffic back to older versions (see the module docstring), or None when the
+    versions cannot tell (one of them is no longer listed)."""
+    numbers = history.numbers(deployment)
+    newest = history.newest_at(_moment(deployment.created_on))
+    if numbers is None or newest is None:
+        return None
+    if max(numbers) >= newest:
+        return False
+    before = history.numbers(replaced)
+    return before is None or max(numbers) < max(before)
+
+
+def _is_rollback(deployment: Deployment, replaced: Deployment, history: _VersionHistory,
+                 rollbacks: Collection[str]) -> bool:
+    told = _moved_back(deployment, replaced, history)
+    if told is not None:
+        return told
+    if deployment.id in rollbacks:
         return True
-    uploaded = triggered_by in ("upload", SECRET_CHANGE)
+    uploaded = deployment.annotations.get(TRIGGERED_BY) in ("upload", SECRET_CHANGE)
     return not uploaded and bool(_ROLLBACK_MESSAGE.match(deployment.message or ""))
 
 

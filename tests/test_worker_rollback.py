@@ -13,7 +13,7 @@ from mcpdeploy.errors import LockHeld, UsageError
 from mcpdeploy.journal import Journal
 from mcpdeploy.lock import Lock
 from mcpdeploy.providers.cloudflare import CloudflareClient
-from mcpdeploy.providers.cloudflare_models import Deployment
+from mcpdeploy.providers.cloudflare_models import Deployment, WorkerVersion
 from mcpdeploy.providers.http import HttpOptions
 from mcpdeploy.redaction import Redactor
 from mcpdeploy.sandbox import credentials
@@ -60,6 +60,13 @@ def deployment(created_on: str, *split: tuple[str, float], **annotations: str) -
     return Deployment.model_validate({"id": f"d-{created_on}", "created_on": created_on,
                                       "versions": [{"version_id": v, "percentage": p} for v, p in split],
                                       "annotations": {f"workers/{k}": v for k, v in annotations.items()}})
+
+
+def versions(*created_on: str) -> list[WorkerVersion]:
+    """v1, v2, … created at these moments, newest first as the API lists them."""
+    made = [WorkerVersion.model_validate({"id": f"v{n}", "number": n, "metadata": {"created_on": moment}})
+            for n, moment in enumerate(created_on, start=1)]
+    return list(reversed(made))
 
 
 def skipped(plan: RollbackPlan) -> list[tuple[str, str]]:
@@ -112,9 +119,11 @@ def test_after_a_rollback_the_deployment_it_replaced_is_skipped() -> None:
     first = deployment("2026-11-20T09:00:00Z", ("v1", 100))
     good = deployment("2026-11-21T09:00:00Z", ("v2", 100))
     bad = deployment("2026-11-22T09:00:00Z", ("v3", 100))
-    back_to_good = deployment("2026-11-23T09:00:00Z", ("v2", 100), triggered_by="rollback")
+    # Annotated as Cloudflare annotates every POST …/deployments, rollbacks included: only the versions tell.
+    back_to_good = deployment("2026-11-23T09:00:00Z", ("v2", 100), triggered_by="deployment", message="fix")
+    history = versions("2026-11-20T08:00:00Z", "2026-11-21T08:00:00Z", "2026-11-22T08:00:00Z")
 
-    target, passed_over = choose_previous_deployment([first, good, bad, back_to_good], [])
+    target, passed_over = choose_previous_deployment([first, good, bad, back_to_good], history)
 
     assert target is first
     assert [(s.version_id, s.reason) for s in passed_over] == [("v3", "rolled_back_from"), ("v2", "live_version")]
@@ -141,15 +150,57 @@ def test_a_code_deploy_that_mentions_rollback_is_not_a_rollback() -> None:
 def test_a_bad_version_deployed_again_after_the_rollback_is_a_target_again() -> None:
     good = deployment("2026-11-20T09:00:00Z", ("v2", 100))
     bad = deployment("2026-11-21T09:00:00Z", ("v3", 100))
-    back = deployment("2026-11-22T09:00:00Z", ("v2", 100), triggered_by="rollback")
+    back = deployment("2026-11-22T09:00:00Z", ("v2", 100), triggered_by="deployment")
     redeployed = deployment("2026-11-23T09:00:00Z", ("v3", 100))  # someone decided it was fine after all
     newer = deployment("2026-11-24T09:00:00Z", ("v4", 100))
     live = deployment("2026-11-25T09:00:00Z", ("v4", 100))
+    history = versions("2026-11-19T08:00:00Z", "2026-11-20T08:00:00Z", "2026-11-21T08:00:00Z",
+                       "2026-11-24T08:00:00Z")
 
-    target, passed_over = choose_previous_deployment([good, bad, back, redeployed, newer, live], [])
+    target, passed_over = choose_previous_deployment([good, bad, back, redeployed, newer, live], history)
 
     assert target is redeployed
     assert [(s.version_id, s.reason) for s in passed_over] == [("v4", "live_version")]
+
+
+def test_a_rollback_is_recognised_by_its_versions_whatever_its_annotation_or_message() -> None:
+    history = versions("2026-11-20T08:00:00Z", "2026-11-21T08:00:00Z", "2026-11-22T08:00:00Z")
+    first = deployment("2026-11-20T09:00:00Z", ("v1", 100))
+    good = deployment("2026-11-21T09:00:00Z", ("v2", 100))
+    bad = deployment("2026-11-22T09:00:00Z", ("v3", 100))
+    for annotated in ({"triggered_by": "deployment", "message": "bad build broke sessions"},
+                     {"triggered_by": "deployment"}, {}):
+        back_to_good = deployment("2026-11-23T09:00:00Z", ("v2", 100), **annotated)
+
+        target, passed_over = choose_previous_deployment([first, good, bad, back_to_good], history)
+
+        assert target is first, annotated
+        assert (passed_over[0].version_id, passed_over[0].reason) == ("v3", "rolled_back_from")
+
+
+def test_deploying_a_newer_version_that_is_not_the_newest_is_not_a_rollback() -> None:
+    # v2 and v3 uploaded with `wrangler versions upload`; v2 deployed on purpose: traffic moved forward.
+    history = versions("2026-11-20T08:00:00Z", "2026-11-21T08:00:00Z", "2026-11-21T08:30:00Z")
+    first = deployment("2026-11-20T09:00:00Z", ("v1", 100))
+    forward = deployment("2026-11-22T09:00:00Z", ("v2", 100), triggered_by="deployment", message="Rollback")
+
+    target, passed_over = choose_previous_deployment([first, forward], history)
+
+    assert target is first and passed_over == []
+
+
+def test_a_rollback_someone_made_outside_mcpdeploy_is_not_undone_by_the_next_one(
+        client: CloudflareClient) -> None:
+    first = deploy(client, "first")
+    good = deploy(client, "good")
+    deploy(client, "bad")
+    client.create_deployment(WORKER, good, "bad build broke sessions")  # as `wrangler rollback -m` or the dashboard
+
+    plan = plan_rollback(client, WORKER)  # no journal entry: only Cloudflare's deployments and versions
+
+    assert client.list_deployments(WORKER)[0].annotations["workers/triggered_by"] == "deployment"
+    assert plan.target is not None and plan.target.id == first
+    assert [reason for _, reason in skipped(plan)] == ["rolled_back_from", "live_version"]
 
 
 def test_a_plan_names_the_older_version_and_writes_nothing(client: CloudflareClient, sandbox: Sandbox) -> None:

@@ -133,7 +133,7 @@ def test_rolling_back_twice_goes_further_back_not_to_the_version_rolled_away_fro
     good = deploy(cli, "good")
     bad = deploy(cli, "bad")
 
-    once = cli("rollback", "--sandbox", "--yes", "-m", "bad build broke sessions")  # own words: known by the journal
+    once = cli("rollback", "--sandbox", "--yes", "-m", "bad build broke sessions")  # own words: known by its versions
     assert once.exit_code == 0, once.stderr
     assert live_version(project) == good
     twice = cli("rollback", "--sandbox", "--yes", "--json")
