@@ -51,16 +51,32 @@ class FileEdit:
 
 
 def read_current(path: Path) -> tuple[bytes | None, int | None]:
-    """The bytes and permission bits of `path`, or (None, None) when it does not exist."""
+    """The bytes and permission bits of `path`, or (None, None) when it does not exist.
+
+    A symbolic link is read through (and written through, see `write_atomic`). Anything that is not, in the end,
+    a regular file is an InputFileError: a folder, a device such as /dev/null (reading it gives b"", which would
+    plan a fresh file), a link loop, or a link to nothing (writing would create its target, wherever it points).
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InputFileError(path, f"is a link to {os.readlink(path)}, which does not exist",
+                                 hint="Point the link at an existing file, or remove it.") from None
+        return None, None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read: {exc.strerror}",
+                             hint="A link that leads back to itself? Replace it with the file.") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise InputFileError(path, "is a folder, expected a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError(path, "is not a regular file (a device, pipe or socket)",
+                             hint="Replace it with a plain file.")
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        return None, None
-    except IsADirectoryError as exc:
-        raise InputFileError(path, "is a folder, expected a file") from exc
     except OSError as exc:
         raise InputFileError(path, f"cannot read: {exc.strerror}") from exc
-    return data, stat.S_IMODE(path.stat().st_mode)
+    return data, stat.S_IMODE(info.st_mode)
 
 
 def apply_edit(edit: FileEdit, backup_dir: Path) -> Path | None:

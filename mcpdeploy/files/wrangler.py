@@ -10,6 +10,7 @@ Queues are not inherited by `[env.NAME]`, so with an environment the blocks go i
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -53,10 +54,15 @@ class QueueBindings:
 
 
 def find_wrangler_config(project_dir: Path) -> Path | None:
-    """The configuration file wrangler would use in `project_dir`, or None when there is none."""
+    """The configuration file wrangler would use in `project_dir`, or None when there is none.
+
+    Something by one of its names that is not a readable file (a folder, a link loop, a link to nothing or to
+    /dev/null) is an InputFileError: skipping it would plan a fresh wrangler.toml that wrangler then ignores, or
+    that cannot be written at all."""
     for name in CONFIG_NAMES:
         candidate = project_dir / name
-        if candidate.is_file():
+        if os.path.lexists(candidate):
+            read_current(candidate)
             return candidate
     return None
 

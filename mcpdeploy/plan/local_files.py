@@ -37,6 +37,19 @@ def _change(edit: FileEdit, label: str, reason: str) -> Change:
                   resource=f"file {label}", reason=reason, details=tuple(edit.summary), params={"file": label})
 
 
+def check_local_files(settings: Settings) -> None:
+    """Read and check every local file provision may edit, raising InputFileError (or UsageError) naming it.
+
+    Called before any request: found while planning, after Xano and Cloudflare were read, or worse while
+    applying, after remote writes, a bad wrangler config, .gitignore or key file would leave a half-done run."""
+    project, env, cf = settings.project_dir, settings.env_name, settings.cloudflare
+    plan_queue_bindings(project, env=env, queue=cf.queue, binding=cf.binding, max_batch_size=cf.max_batch_size,
+                        max_batch_timeout=cf.max_batch_timeout, name=cf.worker_name)
+    plan_gitignore(project)
+    read_current(dev_vars_path(project, env))
+    secrets.load_key(project, env)
+
+
 def plan_files(settings: Settings, resolver: CredentialsResolver, outputs: dict[str, Any]
                ) -> tuple[list[Change], dict[str, FileRecipe]]:
     project, env, cf = settings.project_dir, settings.env_name, settings.cloudflare
