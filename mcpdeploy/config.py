@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from mcpdeploy.errors import InputFileError, UsageError
 from mcpdeploy.tomlread import line_of_key, read_toml
@@ -45,13 +45,31 @@ class EnvVars:
     DEBUG = "MCPDEPLOY_DEBUG"
 
 
+def _not_a_bool(value: Any) -> Any:
+    # pydantic reads `true` as 1 where a number is wanted: `max_batch_size = true` would quietly become 1.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+Number = Annotated[int, BeforeValidator(_not_a_bool)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # Names, URLs and paths never hold one; a NUL in a path even makes the file calls themselves fail.
+        if isinstance(value, str) and any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise ValueError("holds a control character (a line break or NUL)")
+        return value
 
 
 class XanoSettings(_Section):
     instance_url: str | None = None
-    workspace_id: int | None = None
+    workspace_id: Number | None = None
     branch: str = ""
     api_group: str = "mcp"
     metadata_token_file: str | None = None
@@ -66,8 +84,8 @@ class CloudflareSettings(_Section):
     binding: str = "USAGE_QUEUE"  # the Worker's producer binding for the queue
     # The queue consumer's settings, written to wrangler.toml and sent to the API, within the API's limits
     # (wrangler itself accepts 500 and 90, which the API then refuses).
-    max_batch_size: int = Field(default=100, ge=1, le=100)
-    max_batch_timeout: int = Field(default=30, ge=0, le=60)  # seconds
+    max_batch_size: Number = Field(default=100, ge=1, le=100)
+    max_batch_timeout: Number = Field(default=30, ge=0, le=60)  # seconds
     api_token_file: str | None = None
     api_token: SecretStr | None = None
 
@@ -155,7 +173,8 @@ def load_settings(
     config_path = project_dir / CONFIG_FILE
     data: dict[str, Any] = {}
     text = ""
-    if config_path.exists():
+    # lexists: a folder, a dangling link or a link loop by that name is reported, not taken for no file at all.
+    if os.path.lexists(config_path):
         raw, text = read_toml(config_path)
         data = _select_environment(raw, env_name, config_path, text)
     elif env_name and not _wrangler_defines(project_dir, env_name):
@@ -181,16 +200,44 @@ def load_settings(
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]
-        where = config_path if config_path.exists() else Path("<environment>")
+        where = config_path if text else Path("<environment>")
+        problem = err["msg"].removeprefix("Value error, ")
         raise InputFileError(
-            where, f"{'.'.join(loc)}: {err['msg']}", line=_line_of(text, env_name, loc) if text else None
+            where, f"{'.'.join(loc)}: {problem}", line=_line_of(text, env_name, loc) if text else None
         ) from exc
+
+
+_SECTIONS = ("xano", "cloudflare", "secrets", "smoke", "auth")
+_NOT_SETTINGS = ("project_dir", "env_name")  # set by mcpdeploy itself, never by the file
+
+
+def _check_shape(data: dict[str, Any], path: Path, text: str, *where: str) -> None:
+    """Every section a table, before anything indexes into one: `xano = "x"` must name its line, not crash."""
+    for key in _NOT_SETTINGS:
+        if key in data:
+            loc = [*where, key]
+            raise InputFileError(path, f"`{'.'.join(loc)}` is not a setting of {CONFIG_FILE}",
+                                 line=_line_of(text, None, loc), hint="Remove it: mcpdeploy sets it itself.")
+    for section in _SECTIONS:
+        if section in data and not isinstance(data[section], dict):
+            loc = [*where, section]
+            raise InputFileError(
+                path, f"`{'.'.join(loc)}` must be a table of settings, not {type(data[section]).__name__}",
+                line=_line_of(text, None, loc),
+                hint=f"Write it as a [{'.'.join(loc)}] section, with one `key = value` line per setting below it.",
+            )
 
 
 def _select_environment(raw: dict[str, Any], env_name: str | None, path: Path, text: str) -> dict[str, Any]:
     envs = raw.pop("env", {})
     if not isinstance(envs, dict):
         raise InputFileError(path, "`env` must be a table of environments", line=line_of_key(text, "env"))
+    _check_shape(raw, path, text)
+    for name, section in envs.items():
+        if not isinstance(section, dict):
+            raise InputFileError(path, f"`env.{name}` must be a table of settings ([env.{name}])",
+                                 line=_line_of(text, None, ["env", name]))
+        _check_shape(section, path, text, "env", name)
     for key in ("xano_metadata_token", "metadata_token", "api_token"):
         for section in ("xano", "cloudflare"):
             if key in raw.get(section, {}):
@@ -209,7 +256,7 @@ def _select_environment(raw: dict[str, Any], env_name: str | None, path: Path, t
                          f"(defined: {known}).")
     merged = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
     for key, value in envs[env_name].items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and isinstance(merged.get(key, {}), dict):
             merged.setdefault(key, {}).update(value)
         else:
             merged[key] = value
@@ -237,21 +284,31 @@ def _wrangler_defines(project_dir: Path, env_name: str) -> bool:
 
 def checked_secret(value: str, where: str) -> str:
     """A token or key without surrounding blanks. One with a control character inside (a pasted line break) is
-    refused here, naming where it came from: sent on, it would end up printed inside an HTTP library's error."""
+    refused here, naming where it came from: sent on, it would end up printed inside an HTTP library's error.
+    So is one with a non-ASCII character: it goes in an HTTP header, which carries ASCII only."""
     value = value.strip()
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise UsageError(f"{where} holds a control character (a line break pasted with it?)",
                          hint="Set it again without the extra characters.")
+    if not value.isascii():
+        raise UsageError(f"{where} holds a non-ASCII character (a typographic quote or a space pasted with it?)",
+                         hint="Tokens and keys are plain ASCII: set it again, copied from its source.")
     return value
 
 
-def _read_secret_file(name: str | None, project_dir: Path) -> str | None:
-    if not name:
-        return None
+def _read_secret_file(name: Any, project_dir: Path) -> str | None:
+    if not isinstance(name, str) or not name or any(ord(c) < 0x20 for c in name):
+        return None  # not a usable file name: the settings' validation reports it next, with its line
     path = Path(name).expanduser()
     if not path.is_absolute():
         path = project_dir / path
     try:
-        return checked_secret(path.read_text("utf-8"), f"the token file {path}") or None
+        raw = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read the token file {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, "is not text (not valid UTF-8): a token file holds the token alone, on one line",
+                             hint="Write the token into it again, e.g. with `printf %s \"$TOKEN\" > FILE`.") from exc
+    return checked_secret(text, f"the token file {path}") or None
