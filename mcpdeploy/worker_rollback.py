@@ -48,7 +48,7 @@ from mcpdeploy.journal import Journal, RunHandle
 from mcpdeploy.lock import Lock
 from mcpdeploy.plan.worker_secrets import forget_pushed_secrets
 from mcpdeploy.providers.cloudflare import CloudflareClient, SecretsChangedSinceVersion
-from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_CHARS, Deployment, WorkerVersion, annotation_message
+from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_BYTES, Deployment, WorkerVersion, annotation_message
 from mcpdeploy.redaction import Redactor
 
 DEFAULT_MESSAGE = "mcpdeploy rollback"
@@ -406,7 +406,7 @@ def _verify_live(client: CloudflareClient, worker: str, version_id: str) -> None
                              hint="Someone may have deployed at the same moment: check `wrangler deployments list`.")
 
 
-__all__ = ["DEFAULT_MESSAGE", "MAX_MESSAGE_CHARS", "SKIP_REASONS", "RollbackOutcome", "RollbackPlan",
+__all__ = ["DEFAULT_MESSAGE", "MAX_MESSAGE_BYTES", "SKIP_REASONS", "RollbackOutcome", "RollbackPlan",
            "RollbackResult", "SecretsChangedRefusal", "SkippedDeployment", "choose_previous_deployment",
            "execute_rollback", "journaled_rollbacks", "plan_rollback", "previous_stable_deployment",
            "run_worker_rollback"]

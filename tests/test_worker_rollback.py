@@ -235,11 +235,21 @@ def test_to_the_live_version_is_already_there(client: CloudflareClient) -> None:
     assert plan_rollback(client, WORKER, to=second).already_there
 
 
-def test_a_long_message_is_cut_to_the_api_limit_and_says_so(client: CloudflareClient) -> None:
+def test_a_message_is_kept_whole_up_to_1000_bytes(client: CloudflareClient) -> None:
     deploy(client, "first")
     deploy(client, "second")
-    plan = plan_rollback(client, WORKER, message="x" * 80)
-    assert plan.message_cut and len(plan.message) == 50
+    text = "sessions table is broken since the deploy at 2am, rolling back to the build before it " * 10
+    plan = plan_rollback(client, WORKER, message=text[:990])
+    assert not plan.message_cut and plan.message == text[:990].strip()
+
+
+def test_a_longer_message_is_cut_between_two_characters_and_says_so(client: CloudflareClient) -> None:
+    deploy(client, "first")
+    deploy(client, "second")
+    plan = plan_rollback(client, WORKER, message="é" * 600)  # 1200 bytes of two-byte characters
+
+    assert plan.message_cut
+    assert plan.message == "é" * 498 + "…" and len(plan.message.encode("utf-8")) == 999
 
 
 def test_execute_sends_all_traffic_to_the_target_and_records_what_was_live(client: CloudflareClient,

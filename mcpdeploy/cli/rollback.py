@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 TO = typer.Option(None, "--to", metavar="VERSION_ID", help="Roll back to this Worker version instead of the "
                   "previous deployment's.")
 MESSAGE = typer.Option(None, "--message", "-m", metavar="TEXT", help="Annotation recorded on the new deployment "
-                       "(Cloudflare keeps 50 characters). [default: mcpdeploy rollback]")
+                       "(Cloudflare keeps 1000 bytes; longer text is cut). [default: mcpdeploy rollback]")
 DRY_RUN = typer.Option(False, "--dry-run", help="Say what would happen; change nothing.")
 FORCE = typer.Option(False, "--force", help="Deploy the target even though secrets changed since it (Cloudflare "
                      "code 10220); it then runs with its older secret values.")
@@ -192,9 +192,9 @@ def _show_plan(console: Console, plan: RollbackPlan) -> None:
                if plan.chosen_by == "previous_deployment" else "it already serves 100% of traffic")
         say(f"Nothing to do: {why}. Nothing was changed.")
         return
-    from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_CHARS
+    from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_BYTES
 
-    cut = f" (cut to the {MAX_MESSAGE_CHARS} characters Cloudflare keeps)" if plan.message_cut else ""
+    cut = f" (cut to the {MAX_MESSAGE_BYTES} bytes Cloudflare keeps)" if plan.message_cut else ""
     say(f"  message: {plan.message!r}{cut}")
 
 

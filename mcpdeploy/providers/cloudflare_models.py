@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 # Platform limits (reference §2.5): the API rejects values outside them with 100127.
 MAX_BATCH_SIZE = 100
 MAX_BATCH_TIMEOUT_SECONDS = 60
-# The official spec caps deployment and version annotations at 50 characters.
-MAX_MESSAGE_CHARS = 50
+# The current API keeps the first 1000 bytes of a deployment's or a version's workers/message (the 2024 spec said
+# 50 characters; the API was seen truncating at 1000 bytes instead).
+MAX_MESSAGE_BYTES = 1000
+_ELLIPSIS = "…"
 
 
 class _Answer(BaseModel):
@@ -124,6 +126,12 @@ class TokenStatus(_Answer):
 
 
 def annotation_message(text: str) -> str:
-    """A message that fits the API's annotation limit, cut with an ellipsis rather than refused."""
+    """A message that fits the API's annotation limit: whitespace runs made one space, and past MAX_MESSAGE_BYTES
+    of UTF-8 cut between two characters with an ellipsis, so that we know it was cut and say so, rather than
+    letting the API drop the end silently (or cut a character in half)."""
     text = " ".join(text.split())
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+    encoded = text.encode("utf-8")
+    if len(encoded) <= MAX_MESSAGE_BYTES:
+        return text
+    room = MAX_MESSAGE_BYTES - len(_ELLIPSIS.encode("utf-8"))
+    return encoded[:room].decode("utf-8", errors="ignore").rstrip() + _ELLIPSIS

@@ -180,16 +180,32 @@ def test_without_a_terminal_it_needs_yes_and_changes_nothing(cli, project: Path)
     assert live_version(project) == second
 
 
-def test_a_long_message_is_cut_and_the_output_says_so(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
-    deploy(cli, "first")
-    deploy(cli, "second")
-    message = "sessions table is broken since the deploy at 2am, rolling back"
-    result = cli("rollback", "--sandbox", "--yes", "-m", message)
-    assert result.exit_code == 0
-    assert "cut to the 50 characters Cloudflare keeps" in result.stderr
+def live_message(project: Path) -> str:
     deployments = Sandbox(project / ".mcpdeploy" / "sandbox").state["cloudflare"]["scripts"]["mcp-server"][
         "deployments"]
-    assert len(deployments[-1]["annotations"]["workers/message"]) == 50
+    return str(deployments[-1]["annotations"]["workers/message"])
+
+
+def test_a_message_of_a_few_sentences_is_kept_whole(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
+    deploy(cli, "first")
+    deploy(cli, "second")
+    message = "sessions table is broken since the deploy at 2am, rolling back; see the incident channel"
+    result = cli("rollback", "--sandbox", "--yes", "--json", "-m", message)
+    assert result.exit_code == 0, result.stderr
+    assert "cut to" not in result.stderr and json.loads(result.stdout)["message_cut"] is False
+    assert live_message(project) == message
+
+
+def test_a_message_past_1000_bytes_is_cut_and_the_output_says_so(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
+    deploy(cli, "first")
+    deploy(cli, "second")
+    message = "rollback: " + "the checkout flow fails with «session expired» " * 30  # well past 1000 bytes
+    result = cli("rollback", "--sandbox", "--yes", "-m", message)
+    assert result.exit_code == 0, result.stderr
+    assert "cut to the 1000 bytes Cloudflare keeps" in result.stderr
+    kept = live_message(project)
+    assert kept.endswith("…") and len(kept.encode("utf-8")) <= 1000
+    assert message.startswith(kept.removesuffix("…"))
 
 
 def test_a_concurrent_run_gets_the_lock_exit_code(cli, project: Path) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from mcpdeploy.providers.cloudflare import (
     LatestVersionNotDeployed,
     SecretsChangedSinceVersion,
 )
+from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_BYTES
 from mcpdeploy.providers.http import HttpOptions, TraceWriter
 from mcpdeploy.redaction import Redactor
 from mcpdeploy.sandbox import credentials
@@ -40,7 +42,25 @@ WORKER = "mcp-server"
 
 @pytest.fixture(scope="module")
 def validator() -> OpenApiRequestValidator:
-    return OpenApiRequestValidator([REFERENCE / "openapi-trimmed.json", REFERENCE / "openapi-supplement.json"])
+    trimmed = json.loads((REFERENCE / "openapi-trimmed.json").read_text("utf-8"))
+    return OpenApiRequestValidator([("openapi-trimmed.json", with_recorded_message_limit(trimmed)),
+                                    REFERENCE / "openapi-supplement.json"])
+
+
+def with_recorded_message_limit(spec: Any) -> Any:
+    """The 2024 extract caps `workers/message` (versions and deployments) at 50 characters; the current API was
+    recorded taking up to 1000 bytes and truncating the rest, and the client now sends up to that. Only that one
+    limit is raised, to 1000 characters (which any 1000-byte text satisfies); everything else is checked as
+    published, and the copy on disk is left byte for byte."""
+    if isinstance(spec, dict):
+        raised = {key: with_recorded_message_limit(value) for key, value in spec.items()}
+        message = raised.get("workers/message")
+        if isinstance(message, dict) and message.get("maxLength") == 50:
+            raised["workers/message"] = {**message, "maxLength": MAX_MESSAGE_BYTES}
+        return raised
+    if isinstance(spec, list):
+        return [with_recorded_message_limit(item) for item in spec]
+    return spec
 
 
 class Harness:
@@ -289,6 +309,21 @@ def test_rolling_back_without_a_secrets_change_needs_no_force(harness: Harness) 
 
     assert deployment.sole_version_id == older
     assert deployment.message == "rollback"
+
+
+def test_a_deployment_message_is_sent_whole_up_to_1000_bytes_and_cut_between_characters_past_it(
+        harness: Harness) -> None:
+    older = harness.deploy("older")
+    harness.deploy("newer")
+    sixty = "rolled back: the newer build drops every MCP session at once"
+
+    kept = harness.client.create_deployment(WORKER, older, sixty)
+    cut = harness.client.create_deployment(WORKER, older, "ü" * 700)  # 1400 bytes
+
+    assert kept.message == sixty
+    assert cut.message == "ü" * 498 + "…" and len(cut.message.encode("utf-8")) == 999
+    sent = [json.loads(r.body)["annotations"]["workers/message"] for r in harness.sent("POST", "/deployments")]
+    assert sent[-2:] == [sixty, "ü" * 498 + "…"]
 
 
 def test_deployments_are_listed_newest_first(harness: Harness) -> None:
