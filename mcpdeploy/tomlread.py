@@ -14,7 +14,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["line_of_key", "read_toml", "tomllib"]
+__all__ = ["line_of_key", "read_toml", "tomllib", "unreadable_data"]
 
 _LINE = re.compile(r"line (\d+)")
 
@@ -39,6 +39,25 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise InputFileError(
             path, f"invalid TOML: {problem}", line=error_line, hint="Fix the syntax and run again."
         ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise unreadable_data(path, text, exc) from exc
+
+
+_LONG_NUMBER = re.compile(r"\d{1000,}")
+
+
+def unreadable_data(path: Path, text: str, exc: ValueError | RecursionError) -> InputFileError:
+    """What a parser's own limits become: a number too long for Python to read (over 4,300 digits), or values
+    nested deeper than its recursion allows. Valid syntax, but no configuration needs either."""
+    if isinstance(exc, RecursionError):
+        return InputFileError(path, "values are nested too deeply to read",
+                              hint="Nest tables and arrays a few levels at most.")
+    match = _LONG_NUMBER.search(text)
+    if match is None or "digits" not in str(exc):
+        return InputFileError(path, f"cannot be read: {exc}", hint="Fix the value and run again.")
+    return InputFileError(path, "holds a number with more than 4,300 digits, more than can be read",
+                          line=text.count("\n", 0, match.start()) + 1,
+                          hint="A number this long is surely a mistake: shorten it.")
 
 
 def line_of_key(text: str, *keys: str) -> int | None:

@@ -20,6 +20,9 @@ from mcpdeploy.errors import InputFileError
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 _WHITESPACE = " \t\r\n\ufeff"
+# Deeper documents are refused rather than parsed: each level is a Python call, and no config nests this far
+# (tomlkit stops TOML at the same depth).
+MAX_DEPTH = 100
 
 
 @dataclass
@@ -70,6 +73,7 @@ class _Parser:
         self.path = path
         self.tokens = self._tokenize()
         self.pos = 0  # index into tokens
+        self.depth = 0
 
     def fail(self, offset: int, problem: str) -> InputFileError:
         return InputFileError(self.path, f"invalid JSON: {problem}", line=line_of(self.text, offset),
@@ -141,17 +145,27 @@ class _Parser:
 
     def value(self) -> Node:
         token = self._take()
-        if token.kind == "punct" and token.text == "{":
-            return self._container(token, "object")
-        if token.kind == "punct" and token.text == "[":
-            return self._container(token, "array")
+        if token.kind == "punct" and token.text in "{[":
+            if self.depth >= MAX_DEPTH:
+                raise self.fail(token.start, f"values nested more than {MAX_DEPTH} levels deep")
+            self.depth += 1
+            try:
+                return self._container(token, "object" if token.text == "{" else "array")
+            finally:
+                self.depth -= 1
         if token.kind == "string":
             return Node("scalar", token.start, token.end, self._string(token))
         if token.kind == "number":
-            return Node("scalar", token.start, token.end, json.loads(token.text))
+            return Node("scalar", token.start, token.end, self._number(token))
         if token.kind == "literal":
             return Node("scalar", token.start, token.end, _LITERALS[token.text])
         raise self.fail(token.start, f"expected a value, found {token.text!r}")
+
+    def _number(self, token: Token) -> Any:
+        try:
+            return json.loads(token.text)
+        except ValueError as exc:  # Python reads integers of at most 4,300 digits
+            raise self.fail(token.start, f"a number of {len(token.text)} characters is too long to read") from exc
 
     def _string(self, token: Token) -> str:
         try:

@@ -29,8 +29,8 @@ def saved_digest(path: Path) -> str:
         document = json.loads(path.read_text("utf-8"))
     except FileNotFoundError as exc:
         raise InputFileError(path, "no such plan file", hint="Make one with `mcpdeploy plan --out FILE`.") from exc
-    except (OSError, ValueError) as exc:
-        raise InputFileError(path, f"is not a saved plan ({exc})") from exc
+    except (OSError, ValueError, RecursionError) as exc:
+        raise InputFileError(path, f"is not a saved plan ({type(exc).__name__}: {exc})") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT or "digest" not in document:
         raise InputFileError(path, f"is not a saved plan of this version ({FORMAT})",
                              hint="Make it again with `mcpdeploy plan --out FILE`.")
