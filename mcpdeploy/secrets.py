@@ -52,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mcpdeploy.config import STATE_DIR, EnvVars
 from mcpdeploy.errors import InputFileError, McpdeployError, UsageError
 from mcpdeploy.exit_codes import ExitCode
-from mcpdeploy.tomlread import line_of_key, tomllib
+from mcpdeploy.tomlread import line_of_key, tomllib, unreadable_data
 
 VERSION = "v1"
 LEGACY_PREFIX = "encrypted:"
@@ -138,9 +138,16 @@ def load_key(project_dir: Path, env: str | None, *, environ: Mapping[str, str] |
         mode = stat.S_IMODE(path.stat().st_mode)
         text = path.read_text("ascii").strip()
     except FileNotFoundError:
+        if path.is_symlink():  # a key made now would land at the link's target, wherever that is
+            raise InputFileError(path, f"is a link to {os.readlink(path)}, which does not exist",
+                                 hint="Point the link at the key file, or remove it.") from None
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, "cannot read the credentials key") from exc
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, "does not hold a key: a key file is one line of base64 text",
+                             hint="Restore it from your secret store, or make a new one with "
+                                  "`mcpdeploy secrets keygen --force` (old values then need re-encrypting).") from exc
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read the credentials key: {exc.strerror}") from exc
     if mode & 0o077:
         raise InputFileError(path, f"the key file is readable by others (mode {mode:04o})",
                              hint=f"Run `chmod 600 {path}`.")
@@ -247,7 +254,7 @@ def decrypt_credentials(
         nonce, sealed = base64.b64decode(nonce_b64, validate=True), base64.b64decode(sealed_b64, validate=True)
         plaintext = AESGCM(_key_bytes(key_b64)).decrypt(nonce, sealed, aad)
         opened = json.loads(plaintext.decode("utf-8"))
-    except (InvalidTag, ValueError, binascii.Error) as exc:
+    except (InvalidTag, ValueError, binascii.Error, RecursionError) as exc:
         raise CredentialsDecryptError(
             f"credentials for service {service!r} failed authentication: the value was altered, or it was "
             "made for another service or environment",
@@ -298,6 +305,9 @@ def decrypt_service_credentials(
         document = json.loads(json_text)
     except json.JSONDecodeError as exc:
         raise CredentialsDecryptError(f"SERVICE_CREDENTIALS is not JSON (line {exc.lineno}: {exc.msg})") from exc
+    except (ValueError, RecursionError):  # a number over 4,300 digits, or nesting past the recursion limit
+        raise CredentialsDecryptError("SERVICE_CREDENTIALS is not a JSON document mcpdeploy can read (a number "
+                                      "too long or values nested too deeply)") from None
     if not isinstance(document, dict):
         raise CredentialsDecryptError("SERVICE_CREDENTIALS must be a JSON object of services")
     opened: dict[str, dict[str, Any]] = {}
@@ -325,8 +335,8 @@ def decrypt_service_credentials(
 def _read_legacy(name: str, sealed: str) -> dict[str, Any]:
     try:
         value = json.loads(sealed[len(LEGACY_PREFIX):])
-    except json.JSONDecodeError as exc:
-        raise CredentialsDecryptError(f"SERVICE_CREDENTIALS[{name!r}]: the legacy value is not JSON") from exc
+    except (ValueError, RecursionError):
+        raise CredentialsDecryptError(f"SERVICE_CREDENTIALS[{name!r}]: the legacy value is not JSON") from None
     if not isinstance(value, dict):
         raise CredentialsDecryptError(f"SERVICE_CREDENTIALS[{name!r}]: the legacy value is not a JSON object")
     return value
@@ -400,6 +410,8 @@ def parse_plaintext_credentials(text: str, path: Path) -> dict[str, ServiceCrede
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputFileError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+        except (ValueError, RecursionError) as exc:
+            raise unreadable_data(path, text, exc) from None
         toml_text = ""
     else:
         try:
@@ -407,18 +419,41 @@ def parse_plaintext_credentials(text: str, path: Path) -> dict[str, ServiceCrede
         except tomllib.TOMLDecodeError as exc:
             line = getattr(exc, "lineno", None)
             raise InputFileError(path, "invalid TOML (expected JSON or TOML credentials)", line=line) from exc
+        except (ValueError, RecursionError) as exc:
+            raise unreadable_data(path, text, exc) from None
         toml_text = text
     if not isinstance(data, dict) or not data:
         raise InputFileError(path, 'expected {"<service>": {"auth_type": "...", "credentials": {...}}, ...}')
     services: dict[str, ServiceCredential] = {}
     for name, entry in data.items():
+        line = line_of_key(toml_text, name) if toml_text else None
         try:
             services[name] = ServiceCredential.model_validate(entry)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or name}: {e['msg']}" for e in exc.errors())
-            line = line_of_key(toml_text, name) if toml_text else None
             raise InputFileError(path, f"service {name!r}: {problems}", line=line) from None
+        # Checked here, with the file's name, rather than when encrypting: by then a provision has already
+        # changed Xano and Cloudflare.
+        for kind, value in (("service name", name), ("auth_type", services[name].auth_type)):
+            if not _NAME.match(value):
+                raise InputFileError(path, f"{kind} {value!r} must be 1-64 characters of letters, digits, '_', '.' "
+                                     "or '-'", line=line)
+        _check_json_values(path, name, services[name].credentials, line)
     return services
+
+
+def _check_json_values(path: Path, service: str, credentials: dict[str, Any], line: int | None) -> None:
+    """The credentials become JSON for the Worker: a TOML date, NaN, infinity or broken Unicode cannot."""
+    try:
+        json.dumps(credentials, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        problem = ("hold a date or time, which JSON has no type for: write it as a quoted string"
+                   if isinstance(exc, TypeError) else
+                   "hold NaN or infinity, which JSON cannot carry" if "JSON compliant" in str(exc) else
+                   "hold text that is not valid Unicode (a lone surrogate escape)")
+        raise InputFileError(path, f"service {service!r}: credentials {problem}", line=line) from None
+    except RecursionError:
+        raise InputFileError(path, f"service {service!r}: credentials are nested too deeply", line=line) from None
 
 
 def read_plaintext_credentials(path: Path) -> dict[str, ServiceCredential]:
@@ -429,7 +464,9 @@ def read_plaintext_credentials(path: Path) -> dict[str, ServiceCredential]:
         raise UsageError(f"the credentials file {path} does not exist",
                          hint="Set [secrets] credentials_file or MCPDEPLOY_SERVICE_CREDENTIALS_FILE to a file "
                               "outside the repository.") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, "cannot read it as UTF-8 text") from exc
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, "is not UTF-8 text", hint="Save it as UTF-8 (JSON or TOML).") from exc
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read it: {exc.strerror}") from exc
     return parse_plaintext_credentials(text, path)
 

@@ -42,7 +42,10 @@ def _env_name(env: str | None) -> str | None:
 def _read_input(source: str) -> tuple[str, Path]:
     """The text of FILE or of stdin ("-"), and the path to name in errors."""
     if source == STDIN:
-        return sys.stdin.read(), Path("<stdin>")
+        try:
+            return sys.stdin.read(), Path("<stdin>")
+        except UnicodeDecodeError as exc:
+            raise UsageError("--in -: the input is not UTF-8 text") from exc
     path = Path(source)
     try:
         return path.read_text("utf-8"), path
@@ -124,14 +127,16 @@ def encrypt(
 
 def _service_credentials_text(source: str | None, project_dir: Path, env: str | None) -> tuple[str, Path]:
     """SERVICE_CREDENTIALS from --in (JSON, or a .dev.vars-style file) or from the project's .dev.vars."""
-    from mcpdeploy.files.devvars import dev_vars_path, parse_dev_vars
+    from mcpdeploy.files.devvars import decode_dev_vars, dev_vars_path, parse_dev_vars
+    from mcpdeploy.files.edits import read_current
     from mcpdeploy.secrets import SERVICE_CREDENTIALS_VAR
 
     if source is None:
         path = dev_vars_path(project_dir, env)
-        if not path.exists():
+        raw, _ = read_current(path)  # a folder, a link loop or an unreadable file: InputFileError naming it
+        if raw is None:
             raise UsageError(f"no {path.name} in {project_dir}", hint="Pass the document with --in FILE or --in -.")
-        text = path.read_text("utf-8")
+        text = decode_dev_vars(path, raw)
     else:
         text, path = _read_input(source)
     if text.lstrip().startswith("{"):
@@ -155,18 +160,21 @@ def decrypt(
 ) -> None:
     """Show what SERVICE_CREDENTIALS holds, values masked unless --show-values."""
     from mcpdeploy.redaction import MASK
-    from mcpdeploy.secrets import decrypt_service_credentials, key_id, load_key
+    from mcpdeploy.secrets import CredentialsDecryptError, decrypt_service_credentials, key_id, load_key
 
     env = _env_name(env)
     if bind_env and env is None:
         raise UsageError("--bind-env needs --env NAME")
     project_dir = project_dir.resolve()
     console = make_console()
-    text, _ = _service_credentials_text(source, project_dir, env)
+    text, path = _service_credentials_text(source, project_dir, env)
     warnings: list[str] = []
     key = load_key(project_dir, env)
-    opened = decrypt_service_credentials(text, key, environment=env if bind_env else None,
-                                         on_warning=warnings.append)
+    try:
+        opened = decrypt_service_credentials(text, key, environment=env if bind_env else None,
+                                             on_warning=warnings.append)
+    except CredentialsDecryptError as exc:  # say which file holds the value that cannot be opened
+        raise InputFileError(path, exc.message, hint=exc.hint) from exc
     shown = {
         name: {**entry, "credentials": {k: (v if show_values else MASK) for k, v in entry["credentials"].items()}}
         for name, entry in opened.items()

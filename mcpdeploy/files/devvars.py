@@ -132,7 +132,7 @@ def read_dev_vars(path: Path) -> dict[str, str]:
     raw, _ = read_current(path)
     if raw is None:
         return {}
-    return {var.key: var.value for var in parse_dev_vars(_decode(path, raw), path)}
+    return {var.key: var.value for var in parse_dev_vars(decode_dev_vars(path, raw), path)}
 
 
 def json_safe(value: str) -> str:
@@ -180,7 +180,7 @@ def plan_dev_vars(project_dir: Path, *, env: str | None, values: dict[str, str])
         if not _KEY.match(key):
             raise UsageError(f"{key!r} is not a valid variable name for .dev.vars")
     raw, mode = read_current(path)
-    text = _decode(path, raw) if raw is not None else _NEW_FILE_HEADER
+    text = decode_dev_vars(path, raw) if raw is not None else _NEW_FILE_HEADER
     existing = parse_dev_vars(text, path)
     newline = "\r\n" if "\r\n" in text else "\n"
     # Lines and the exact break after each, so untouched lines keep their bytes, whatever breaks they use.
@@ -234,7 +234,8 @@ def _join(lines: list[str | None], breaks: list[str]) -> str:
     return "".join(out)
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def decode_dev_vars(path: Path, raw: bytes) -> str:
+    """The text of `.dev.vars`; InputFileError naming the line of the first byte that is not UTF-8."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
