@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from mcpdeploy.errors import InputFileError
 from mcpdeploy.files.atomic import write_atomic
+from mcpdeploy.files.edits import read_current
 
 STATE_FILE = "state.json"
 
@@ -168,9 +170,19 @@ class Sandbox:
         if self.state_dir is None:
             return {}
         path = self.state_dir / STATE_FILE
-        if not path.exists():
+        raw, _ = read_current(path)  # a folder or an unreadable file: InputFileError naming it
+        if raw is None:
             return {}
-        loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        try:
+            loaded = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or past the parser's limits
+            loaded = None
+        # Each service reads its own section of the state as a JSON object: anything else would fail later,
+        # inside a request, where it can only become a dropped connection.
+        if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
+            raise InputFileError(path, "is not a sandbox state this version can read (damaged, or written by hand)",
+                                 hint="Run `mcpdeploy sandbox reset` to start the sandbox afresh (it forgets what "
+                                      "it held; nothing outside the sandbox is affected).")
         return loaded
 
     def save(self) -> None:
