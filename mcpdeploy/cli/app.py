@@ -3,18 +3,56 @@ anything else is a bug, printed without local variables (they may hold secrets) 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Iterator
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from mcpdeploy import __version__
 from mcpdeploy.cli.output import emit_json, json_emitted, make_console, reset_json_emitted
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.exit_codes import ExitCode
 
+# What a shell reports for a program that stopped writing because its reader went away (`| head`): 128 + SIGPIPE.
+OUTPUT_CLOSED = 128 + int(getattr(signal, "SIGPIPE", 13))
+
+
+class OutputClosed(Exception):
+    """stdout or stderr was closed by its reader (`mcpdeploy history show last | head -c1`): not a bug."""
+
+
+class _Group(TyperGroup):
+    """Click turns a broken pipe into `sys.exit(1)` and wraps stdout/stderr for good; it is taken first here, in
+    parsing (`--help`, `--version`) and in the command, so that `run` can stop quietly with the shell's code."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _closed_output_raised():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _closed_output_raised():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _closed_output_raised() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise OutputClosed from exc
+        raise
+
+
 app = typer.Typer(
+    cls=_Group,
     name="mcpdeploy",
     help="Provision, smoke-test and roll back an MCP server on Cloudflare Workers with a Xano backend.",
     no_args_is_help=True,
@@ -58,13 +96,42 @@ def _register_commands() -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; `main` exits with it).
 
-    The console for our error messages is made only when there is one to print: a successful `--version` or
+    A reader that closes our output early (`| head`) ends the run quietly with 141, as it would end `cat`: the
+    output was cut, which is what that reader asked for, and there is nobody left to tell anything to."""
+    try:
+        return _run(argv)
+    except (OutputClosed, BrokenPipeError):
+        _discard_output()
+        return OUTPUT_CLOSED
+
+
+def _discard_output() -> None:
+    """Point stdout and stderr at /dev/null, so that the flush at exit does not fail again on the closed pipe
+    (Python would print "Exception ignored" and exit 120). Streams without a file descriptor are left alone."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            descriptor = stream.fileno()
+            null = os.open(os.devnull, os.O_WRONLY)
+        except (OSError, ValueError, AttributeError):
+            continue
+        try:
+            os.dup2(null, descriptor)
+        except OSError:
+            pass
+        finally:
+            os.close(null)
+
+
+def _run(argv: list[str] | None) -> int:
+    """The console for our error messages is made only when there is one to print: a successful `--version` or
     `--help` then never imports rich."""
     _register_commands()
     reset_json_emitted()
     words = sys.argv[1:] if argv is None else argv
     try:
         result = app(args=argv, prog_name="mcpdeploy", standalone_mode=False)
+    except (OutputClosed, BrokenPipeError):
+        raise
     except McpdeployError as exc:
         console = make_console()
         console.print(f"error: {exc.message}", markup=False)

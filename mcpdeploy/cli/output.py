@@ -6,6 +6,7 @@ and in a pipeline.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -33,9 +34,17 @@ def make_console() -> Console:
     from rich.console import Console
 
     if not color_allowed():
-        return Console(stderr=True, no_color=True, color_system=None, highlight=False, emoji=False,
-                       force_terminal=False, soft_wrap=True)
-    return Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+        console = Console(stderr=True, no_color=True, color_system=None, highlight=False, emoji=False,
+                          force_terminal=False, soft_wrap=True)
+    else:
+        console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+    # rich answers a closed pipe with `SystemExit(1)`; the CLI's error policy ends such a run quietly instead.
+    console.on_broken_pipe = _output_closed  # type: ignore[method-assign]
+    return console
+
+
+def _output_closed() -> None:
+    raise BrokenPipeError(errno.EPIPE, "the reader of mcpdeploy's output closed it")
 
 
 def is_interactive() -> bool:
