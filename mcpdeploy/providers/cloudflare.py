@@ -22,6 +22,7 @@ from mcpdeploy.providers.cloudflare_errors import (
     CONSUMER_EXISTS,
     HINTS,
     INVALID_QUEUE_NAME,
+    QUEUE_NAME_TAKEN,
     SERVICE,
     WORKER_NOT_FOUND,
     CloudflareApiError,
@@ -149,16 +150,17 @@ class CloudflareClient(ServiceClient):
 
     # -- queues -----------------------------------------------------------------------------------------------
 
-    def find_queue(self, name: str) -> Queue | None:
-        """The queue named exactly `name`. The API's name filter may not be exact (reference §2.2), so compare."""
-        for raw in self._paged(self._account("queues"), {"name": name}):
+    def find_queue(self, name: str, *, use_name_filter: bool = True) -> Queue | None:
+        """The queue named exactly `name`. `?name=` is undocumented: it narrows the list, but what it matches is
+        not known, so names are compared here. Without `use_name_filter`, every queue of the account is read."""
+        for raw in self._paged(self._account("queues"), {"name": name} if use_name_filter else None):
             if raw.get("queue_name") == name:
                 return Queue.model_validate(raw)
         return None
 
     def ensure_queue(self, name: str) -> tuple[Queue, bool]:
         """The queue, and whether this call created it. A create that fails because the queue appeared
-        meanwhile (a race, a duplicate name, a dropped answer) is not an error: the second look-up finds it."""
+        meanwhile (a race answered 11009, a dropped answer) is not an error: the second look-up finds it."""
         if not QUEUE_NAME.match(name):
             raise UsageError(f"queue name {name!r} is not valid", hint=HINTS[INVALID_QUEUE_NAME])
         existing = self.find_queue(name)
@@ -169,8 +171,12 @@ class CloudflareClient(ServiceClient):
         except ServiceError as exc:
             if isinstance(exc, CloudflareApiError) and INVALID_QUEUE_NAME in exc.codes:
                 raise
+            taken = isinstance(exc, CloudflareApiError) and QUEUE_NAME_TAKEN in exc.codes
             try:
                 again = self.find_queue(name)
+                if again is None and taken:
+                    # The API says the name exists: if the filtered list hides it, the filter is what is wrong.
+                    again = self.find_queue(name, use_name_filter=False)
             except ServiceError:
                 raise exc from None
             if again is None:

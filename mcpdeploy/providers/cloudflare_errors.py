@@ -1,5 +1,6 @@
 """Cloudflare v4 failures as our exceptions: every `errors[].code` kept, a hint for the codes the reference
-documents (reference/cloudflare.md §5), and distinct types for the answers callers branch on."""
+documents (reference/cloudflare.md §5) and for the Queues codes the real API was seen answering, and distinct
+types for the answers callers branch on."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ WORKER_NOT_FOUND = 10007
 SETTINGS_NOT_DEPLOYED = 10214
 LATEST_VERSION_NOT_DEPLOYED = 10215
 SECRETS_CHANGED_SINCE_VERSION = 10220
+QUEUE_NOT_FOUND = 11000  # HTTP 404, as the real API answered it
 INVALID_QUEUE_NAME = 11003
 CONSUMER_EXISTS = 11004
+QUEUE_NAME_TAKEN = 11009  # HTTP 409, as the real API answered it
 
 _TOKEN_HELP = (
     "Check CLOUDFLARE_API_TOKEN: an API token (not the Global API Key), not expired, with Workers Scripts:Edit "
@@ -38,6 +41,11 @@ HINTS: dict[int, str] = {
     SECRETS_CHANGED_SINCE_VERSION: "Secrets changed since that version: deploying it brings back its older secret "
     "values. Run again with --force to deploy it anyway, then push the current secrets again.",
     10222: "The Worker has no uploaded version yet: deploy it once with `wrangler deploy`.",
+    QUEUE_NOT_FOUND: "That queue does not exist on this account (deleted since, or CLOUDFLARE_ACCOUNT_ID names another "
+    "account). Run `mcpdeploy provision` to create it again.",
+    QUEUE_NAME_TAKEN: "A queue with this name already exists on the account (names are unique per account), yet "
+    "listing the queues did not show it: check that the token can read Queues (Queues: Edit) on "
+    "CLOUDFLARE_ACCOUNT_ID.",
     INVALID_QUEUE_NAME: "Queue names are 1-63 lowercase letters, digits and dashes, starting and ending with a "
     "letter or digit.",
     CONSUMER_EXISTS: "A queue has only one Worker consumer, and another Worker already consumes this queue. Give "

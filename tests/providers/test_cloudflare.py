@@ -213,6 +213,68 @@ def test_a_queue_created_by_someone_else_meanwhile_is_found_not_failed(tmp_path:
     assert len(h.sandbox.state["cloudflare"]["queues"]) == 1
 
 
+def test_queues_with_similar_names_are_not_taken_for_ours(harness: Harness) -> None:
+    # The sandbox's ?name= matches any queue whose name contains the text, as an undocumented filter may.
+    staging, _ = harness.client.ensure_queue("usage-queue-staging")
+    old, _ = harness.client.ensure_queue("old-usage-queue")
+
+    ours, created = harness.client.ensure_queue("usage-queue")
+
+    assert created is True and ours.queue_name == "usage-queue"
+    assert ours.queue_id not in (staging.queue_id, old.queue_id)
+    assert harness.client.find_queue("usage-queue") == ours
+
+
+QUEUE_ID = "6f0c2d3b8f8b4c0e9b1d2a3c4e5f6a7b"
+QUEUE = {"queue_id": QUEUE_ID, "queue_name": "usage-queue", "created_on": "2026-11-20T09:00:00Z"}
+
+
+def queue_list(queues: list[dict[str, object]]) -> dict[str, object]:
+    return {"success": True, "errors": [], "messages": [], "result": queues,
+            "result_info": {"page": 1, "per_page": 20, "count": len(queues), "total_count": len(queues)}}
+
+
+DUPLICATE = {"success": False, "errors": [{"code": 11009, "message": "A queue with name 'usage-queue' already exists"}],
+             "messages": [], "result": None}
+
+
+def test_a_duplicate_name_answer_converges_on_the_existing_queue_even_when_the_filter_hides_it() -> None:
+    def listed(request: httpx.Request) -> httpx.Response:
+        # This name filter finds nothing; the whole list has the queue.
+        return httpx.Response(200, json=queue_list([] if "name" in request.url.params else [QUEUE]))
+
+    with respx.mock(base_url=BASE) as mock:
+        mock.get(f"/accounts/{ACCOUNT}/queues").mock(side_effect=listed)
+        mock.post(f"/accounts/{ACCOUNT}/queues").respond(409, json=DUPLICATE)
+        queue, created = CloudflareClient(BASE, "some-token", ACCOUNT, HttpOptions()).ensure_queue("usage-queue")
+
+    assert (queue.queue_id, queue.queue_name, created) == (QUEUE_ID, "usage-queue", False)
+
+
+def test_a_duplicate_name_that_cannot_be_found_is_an_error_with_a_hint() -> None:
+    with respx.mock(base_url=BASE) as mock:
+        lists = mock.get(f"/accounts/{ACCOUNT}/queues").respond(200, json=queue_list([]))
+        mock.post(f"/accounts/{ACCOUNT}/queues").respond(409, json=DUPLICATE)
+        with pytest.raises(CloudflareApiError) as caught:
+            CloudflareClient(BASE, "some-token", ACCOUNT, HttpOptions()).ensure_queue("usage-queue")
+
+    assert (caught.value.status, caught.value.codes) == (409, [11009])
+    assert caught.value.hint is not None and "already exists on the account" in caught.value.hint
+    assert [dict(c.request.url.params).get("name") for c in lists.calls] == ["usage-queue", "usage-queue", None]
+
+
+def test_an_unknown_queue_gets_a_hint() -> None:
+    with respx.mock(base_url=BASE) as mock:
+        mock.get(f"/accounts/{ACCOUNT}/queues/{QUEUE_ID}").respond(404, json={
+            "success": False, "errors": [{"code": 11000, "message": "Queue not found"}], "messages": [],
+            "result": None})
+        with pytest.raises(CloudflareApiError) as caught:
+            CloudflareClient(BASE, "some-token", ACCOUNT, HttpOptions()).get_queue(QUEUE_ID)
+
+    assert (caught.value.status, caught.value.codes) == (404, [11000])
+    assert caught.value.hint is not None and "does not exist on this account" in caught.value.hint
+
+
 def test_an_invalid_queue_name_is_refused_before_any_call(harness: Harness) -> None:
     with pytest.raises(UsageError) as caught:
         harness.client.ensure_queue("Usage_Queue")
