@@ -46,7 +46,7 @@ class Pipeline:
         state = read_xano_state(self.xano, self.spec, group_name)
         self._record_group(state)
         changes: list[Change] = diff_xano(self.spec, state, group_name)
-        notes: list[str] = []
+        notes: list[str] = state.notes(group_name)
         worker_exists = False
         if self.cloudflare is None:
             notes.append(CLOUDFLARE_SKIPPED)

@@ -99,7 +99,14 @@ def _exported(ctx: UndoContext, table_id: int, table: str, needed: bool) -> dict
     return out
 
 
+def _made_by_another_run(change: ChangeRecord) -> UndoStep:
+    """The run found the object made by another run at the same moment and used it: undoing this run leaves it."""
+    return UndoStep(change.resource, change.kind, "left_alone", "another run made it; this run only used it")
+
+
 def _undo_create_table(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
+    if change.ids.get("created") is False:
+        return _made_by_another_run(change)
     table_id = int(change.ids["table_id"])
     name = change.resource.removeprefix("table ")
     if table_id not in _tables(ctx):
@@ -185,6 +192,8 @@ def _undo_add_index(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
 
 
 def _undo_create_group(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
+    if change.ids.get("created") is False:
+        return _made_by_another_run(change)
     group_id = int(change.ids["apigroup_id"])
     if group_id not in {int(g["id"]) for g in ctx.xano.list_api_groups()}:
         return UndoStep(change.resource, change.kind, "already_undone", "the api group is gone")
@@ -202,6 +211,8 @@ def _undo_create_group(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
 
 
 def _undo_create_endpoint(change: ChangeRecord, ctx: UndoContext) -> UndoStep:
+    if change.ids.get("created") is False:
+        return _made_by_another_run(change)
     group_id, api_id = int(change.ids["apigroup_id"]), int(change.ids["api_id"])
     if api_id not in {int(a["id"]) for a in ctx.apis(group_id)}:
         return UndoStep(change.resource, change.kind, "already_undone", "the endpoint is gone")

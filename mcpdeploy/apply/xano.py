@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpdeploy.apply import AppliedChange, Progress
+from mcpdeploy.apply.xano_creates import create_once
 from mcpdeploy.backup import export_rows
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.plan.models import Change
@@ -61,25 +62,37 @@ class XanoExecutor:
     def _apply_one(self, change: Change, outputs: dict[str, Any]) -> dict[str, Any]:
         p = change.params
         if change.kind == "create_table":
-            table = self.client.create_table(p["document"])
-            return {"table_id": table.get("id")}
+            table, created = create_once(
+                lambda: self.client.create_table(p["document"]),
+                lambda: [t for t in self.client.list_tables() if t.get("name") == p["table"]],
+                self.client.delete_table)
+            return {"table_id": table.get("id"), "created": created}
         if change.kind == "add_index":
             index = p["index"]
             kind = "unique" if index["type"] in ("unique", "btree|unique") else index["type"]
-            created = self.client.add_index(int(p["table_id"]), kind, index["fields"])
-            return {"table_id": p["table_id"], "index_id": created.get("id")}
+            added = self.client.add_index(int(p["table_id"]), kind, index["fields"])
+            return {"table_id": p["table_id"], "index_id": added.get("id")}
         if change.kind == "create_api_group":
-            group = self.client.create_api_group(p["name"], GROUP_DESCRIPTION)
+            group, created = create_once(
+                lambda: self.client.create_api_group(p["name"], GROUP_DESCRIPTION),
+                lambda: [g for g in self.client.list_api_groups() if g.get("name") == p["name"]],
+                self.client.delete_api_group)
             outputs["api_group"] = {"id": group.get("id"), "canonical": group.get("canonical"), "name": p["name"]}
             if group.get("canonical"):
                 # Later steps (.dev.vars, Worker secrets) need the group's URL in this same run.
                 outputs["xano_api_group_canonical"] = group["canonical"]
                 outputs["xano_api_base_url"] = self.client.runtime_base_url(str(group["canonical"]))
-            return {"apigroup_id": group.get("id"), "canonical": group.get("canonical")}
+            return {"apigroup_id": group.get("id"), "canonical": group.get("canonical"), "created": created}
         group_id = self._group_id(p, outputs)
         if change.kind == "create_endpoint":
-            api = self.client.create_api(group_id, p["document"])
-            return {"apigroup_id": group_id, "api_id": api.get("id")}
+            api, created = create_once(
+                lambda: self.client.create_api(group_id, p["document"]),
+                lambda: [a for a in self.client.list_apis(group_id) if _route(a) == _route_of(change)],
+                lambda api_id: self.client.delete_api(group_id, api_id))
+            if not created:
+                # Another run made it first: make it say what ours would have said.
+                self.client.update_api(group_id, int(api["id"]), p["document"])
+            return {"apigroup_id": group_id, "api_id": api.get("id"), "created": created}
         if change.kind == "update_endpoint":
             self.client.update_api(group_id, int(p["api_id"]), p["document"])
             return {"apigroup_id": group_id, "api_id": p["api_id"]}
@@ -123,3 +136,12 @@ class XanoExecutor:
                 by_name[wanted["name"]] = dict(wanted)
                 order.append(wanted["name"])
         self.client.put_schema(table_id, [by_name[n] for n in order if n in by_name])
+
+
+def _route(api: dict[str, Any]) -> tuple[str, str]:
+    return str(api.get("verb", "")).upper(), str(api.get("name", "")).strip("/")
+
+
+def _route_of(change: Change) -> tuple[str, str]:
+    verb, _, path = change.resource.removeprefix("endpoint ").partition(" ")
+    return verb, path.strip("/")

@@ -31,8 +31,19 @@ class TableState:
 @dataclass
 class XanoState:
     tables: dict[str, TableState] = field(default_factory=dict)
-    group: dict[str, Any] | None = None
+    group: dict[str, Any] | None = None  # the oldest group of the name, when several have it
     apis: list[dict[str, Any]] = field(default_factory=list)
+    other_groups: list[dict[str, Any]] = field(default_factory=list)  # more groups of the same name
+
+    def notes(self, group_name: str) -> list[str]:
+        """Problems found while reading that are not changes mcpdeploy makes, each with a way out."""
+        if self.group is None or not self.other_groups:
+            return []
+        kept = self.group.get("id")
+        others = ", ".join(str(g.get("id")) for g in self.other_groups)
+        return [f"problem: {len(self.other_groups) + 1} api groups are named {group_name!r} (ids {kept}, {others}), "
+                f"likely made by two runs at once. mcpdeploy uses the oldest, id {kept} (canonical "
+                f"{self.group.get('canonical')}); delete the other(s) in Xano once nothing calls them."]
 
 
 def read_xano_state(client: XanoClient, spec: Spec, group_name: str) -> XanoState:
@@ -47,7 +58,9 @@ def read_xano_state(client: XanoClient, spec: Spec, group_name: str) -> XanoStat
                 schema=read_columns(client, table_id),
                 indexes=client.get_indexes(table_id),
             )
-    state.group = next((g for g in client.list_api_groups() if g.get("name") == group_name), None)
+    named = sorted((g for g in client.list_api_groups() if g.get("name") == group_name), key=_numeric_id)
+    if named:
+        state.group, state.other_groups = named[0], named[1:]
     if state.group is not None:
         state.apis = client.list_apis(int(state.group["id"]))
     return state
@@ -148,7 +161,13 @@ def _diff_endpoints(spec: Spec, state: XanoState, group_name: str) -> list[Chang
             provider=PROVIDER, kind="create_api_group", action="create", resource=f"api group {group_name}",
             reason="not in the workspace", params={"name": group_name},
         ))
-    deployed = {(str(a.get("verb", "")).upper(), str(a.get("name", "")).strip("/")): a for a in state.apis}
+    deployed: dict[tuple[str, str], dict[str, Any]] = {}
+    for api in sorted(state.apis, key=_numeric_id):
+        route = (str(api.get("verb", "")).upper(), str(api.get("name", "")).strip("/"))
+        if route in deployed:  # two runs created it at once: the oldest stays, the copy goes
+            changes.append(_remove_duplicate(api, deployed[route], route, group_name, group_id))
+        else:
+            deployed[route] = api
     for endpoint in spec.endpoints:
         document = xanoscript.render_endpoint(endpoint, spec)
         resource = f"endpoint {endpoint.verb} /{endpoint.path}"
@@ -173,6 +192,24 @@ def _diff_endpoints(spec: Spec, state: XanoState, group_name: str) -> list[Chang
                     "before_document": _deployed_logic(current)},
         ))
     return changes
+
+
+def _remove_duplicate(api: dict[str, Any], kept: dict[str, Any], route: tuple[str, str], group_name: str,
+                      group_id: int | None) -> Change:
+    verb, path = route
+    return Change(
+        provider=PROVIDER, kind="remove_endpoint", action="delete",
+        resource=f"endpoint {verb} /{path} (id {api['id']})",
+        reason=f"a second copy of endpoint id {kept['id']} in api group {group_name} (two runs created it at once)",
+        risk="destructive",
+        params={"group": group_name, "group_id": group_id, "api_id": int(api["id"]),
+                "before_document": _deployed_logic(api)},
+    )
+
+
+def _numeric_id(item: dict[str, Any]) -> int:
+    value = item.get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _deployed_logic(api: dict[str, Any]) -> str | None:

@@ -138,3 +138,26 @@ def test_an_endpoint_in_the_group_but_not_in_the_schemas_is_a_destructive_remova
     state.apis.append({"id": 99, "name": "debug", "verb": "GET", "xanoscript": None})
     [change] = diff_xano(SPEC, state, "mcp")
     assert (change.kind, change.risk, change.params["api_id"]) == ("remove_endpoint", "destructive", 99)
+
+
+def test_a_copy_of_an_endpoint_made_by_two_runs_at_once_is_planned_for_removal_the_oldest_stays() -> None:
+    state = deployed_state()
+    copy = {**state.apis[0], "id": 99}
+    state.apis = [copy, *state.apis]
+
+    changes = diff_xano(SPEC, state, "mcp")
+
+    assert [(c.kind, c.resource, c.risk) for c in changes] == [
+        ("remove_endpoint", "endpoint POST /mcp_sessions (id 99)", "destructive")]
+    assert changes[0].params["api_id"] == 99
+    assert "second copy of endpoint id 10" in changes[0].reason
+
+
+def test_more_than_one_group_of_the_name_is_reported_as_a_problem_naming_the_one_in_use() -> None:
+    state = deployed_state(other_groups=[{"id": 9, "name": "mcp", "canonical": "zzz"}])
+
+    assert kinds(state) == []
+    [note] = state.notes("mcp")
+    assert note.startswith("problem: 2 api groups are named 'mcp' (ids 4, 9)")
+    assert "uses the oldest, id 4 (canonical abc123de)" in note
+    assert deployed_state().notes("mcp") == []
