@@ -22,11 +22,11 @@ class _Answer(BaseModel):
 
 
 class ConsumerSettings(_Answer):
-    batch_size: int | None = None
+    batch_size: int | None = None  # messages
     max_wait_time_ms: int | None = None
     max_retries: int | None = None
-    max_concurrency: int | None = None
-    retry_delay: int | None = None
+    max_concurrency: int | None = None  # null: the platform's maximum
+    retry_delay: int | None = None  # seconds
 
     @classmethod
     def from_wrangler(cls, max_batch_size: int, max_batch_timeout: float) -> ConsumerSettings:
@@ -49,7 +49,7 @@ class Consumer(_Answer):
     # Older answers name the Worker `script` or `service` (reference §2.4).
     script: str | None = None
     service: str | None = None
-    dead_letter_queue: str = ""
+    dead_letter_queue: str | None = None  # a queue's name, at the top level; absent or null without one
     created_on: str | None = None
     settings: ConsumerSettings = Field(default_factory=ConsumerSettings)
 

@@ -275,6 +275,30 @@ def test_an_unknown_queue_gets_a_hint() -> None:
     assert caught.value.hint is not None and "does not exist on this account" in caught.value.hint
 
 
+def test_a_consumer_without_a_dead_letter_queue_is_read_and_one_with_it_keeps_it_on_update() -> None:
+    consumers = f"/accounts/{ACCOUNT}/queues/{QUEUE_ID}/consumers"
+    settings = {"batch_size": 100, "max_retries": 3, "max_wait_time_ms": 30000, "max_concurrency": None,
+                "retry_delay": 10}
+    plain = {"consumer_id": "c1", "type": "worker", "script_name": WORKER, "dead_letter_queue": None,
+             "settings": settings}
+    with respx.mock(base_url=BASE) as mock:
+        mock.get(consumers).respond(200, json={"success": True, "errors": [], "messages": [], "result": [plain]})
+        consumer, changed = CloudflareClient(BASE, "some-token", ACCOUNT, HttpOptions()).ensure_consumer(
+            QUEUE_ID, WORKER, 100, 30_000)
+    assert changed is False and consumer.dead_letter_queue is None
+
+    with_dlq = {**plain, "dead_letter_queue": "usage-dlq"}
+    with respx.mock(base_url=BASE) as mock:
+        mock.get(consumers).respond(200, json={"success": True, "errors": [], "messages": [], "result": [with_dlq]})
+        update = mock.put(f"{consumers}/c1").respond(200, json={"success": True, "errors": [], "messages": [],
+                                                                 "result": with_dlq})
+        CloudflareClient(BASE, "some-token", ACCOUNT, HttpOptions()).ensure_consumer(QUEUE_ID, WORKER, 10, 5_000)
+
+    sent = json.loads(update.calls.last.request.content)
+    assert sent == {"type": "worker", "script_name": WORKER, "dead_letter_queue": "usage-dlq",
+                    "settings": {"batch_size": 10, "max_wait_time_ms": 5000, "max_retries": 3, "retry_delay": 10}}
+
+
 def test_an_invalid_queue_name_is_refused_before_any_call(harness: Harness) -> None:
     with pytest.raises(UsageError) as caught:
         harness.client.ensure_queue("Usage_Queue")
