@@ -10,12 +10,12 @@ from typing import Any
 from mcpdeploy import secrets
 from mcpdeploy.apply import AppliedChange, Progress
 from mcpdeploy.config import Settings
-from mcpdeploy.errors import InputFileError, McpdeployError
+from mcpdeploy.errors import ApiError, InputFileError, McpdeployError, ServiceUnreachable
 from mcpdeploy.files.edits import apply_edit, read_current
 from mcpdeploy.plan.local_files import XANO_URL_OUTPUT, FileRecipe
 from mcpdeploy.plan.models import Change
 from mcpdeploy.plan.service_credentials import CredentialsResolver
-from mcpdeploy.plan.worker_secrets import write_record
+from mcpdeploy.plan.worker_secrets import newest_version, secrets_pushed_since, write_intent, write_record
 from mcpdeploy.providers.cloudflare import CloudflareClient
 
 
@@ -57,7 +57,17 @@ class SecretsExecutor:
             try:
                 key, value = self.resolver.resolve(outputs.get(XANO_URL_OUTPUT))
                 values = {secrets.SERVICE_CREDENTIALS_VAR: value, secrets.KEY_VAR: key}
-                self.client.put_secrets_bulk(script, values)
+                before = newest_version(self.client, script)
+                write_intent(self.settings, script, values, key, before)
+                try:
+                    self.client.put_secrets_bulk(script, values)
+                except (ServiceUnreachable, ApiError) as exc:
+                    # An answer lost or a server error is not a push that did not happen: a new secrets version
+                    # says it did.
+                    if isinstance(exc, ApiError) and exc.status < 500:
+                        raise
+                    if not secrets_pushed_since(self.client, script, before):
+                        raise
                 write_record(self.settings, script, values, key)
             except McpdeployError as exc:
                 record(AppliedChange(change, "failed", error=exc.message))

@@ -51,9 +51,40 @@ def read_record(settings: Settings) -> dict[str, Any]:
 
 
 def write_record(settings: Settings, script: str, values: dict[str, str], key: str) -> None:
+    """Remember what was pushed, as keyed fingerprints."""
+    _write(settings, _fingerprinted(script, values, key))
+
+
+def write_intent(settings: Settings, script: str, values: dict[str, str], key: str, version_before: str | None) -> None:
+    """Written before a push, with the newest Worker version before it (None: a Worker without versions): if the
+    answer is lost or the process dies, the next run tells from the Worker's versions whether the push happened,
+    instead of pushing again."""
+    _write(settings, {**_fingerprinted(script, values, key), "pending_after_version": version_before})
+
+
+def _fingerprinted(script: str, values: dict[str, str], key: str) -> dict[str, Any]:
     fp_key = secrets.derive_fingerprint_key(key)
-    record = {"script": script, "fingerprints": {n: secrets.fingerprint(fp_key, v) for n, v in values.items()}}
+    return {"script": script, "fingerprints": {n: secrets.fingerprint(fp_key, v) for n, v in values.items()}}
+
+
+def _write(settings: Settings, record: dict[str, Any]) -> None:
     write_atomic(record_path(settings), json.dumps(record, indent=2, sort_keys=True) + "\n", mode=0o600)
+
+
+def newest_version(client: CloudflareClient, script: str) -> str | None:
+    versions = client.list_versions(script)
+    return versions[0].id if versions else None
+
+
+def secrets_pushed_since(client: CloudflareClient, script: str, version_before: str | None) -> bool:
+    """Whether the Worker has a version made by a secrets change newer than `version_before` (Cloudflare marks
+    them `workers/triggered_by: secret`); versions are listed newest first."""
+    for version in client.list_versions(script):
+        if version.id == version_before:
+            return False
+        if version.annotations.get("workers/triggered_by") == "secret":
+            return True
+    return False
 
 
 def plan_worker_secrets(client: CloudflareClient, settings: Settings, resolver: CredentialsResolver,
@@ -74,6 +105,11 @@ def plan_worker_secrets(client: CloudflareClient, settings: Settings, resolver: 
               secrets.KEY_VAR: secrets.fingerprint(fp_key, key)}
     record = read_record(settings)
     pushed = record.get("fingerprints", {}) if record.get("script") == script else {}
+    if pushed and "pending_after_version" in record:
+        # A push whose answer never came: it counts only if the Worker shows the version it made.
+        before = record["pending_after_version"]
+        if not secrets_pushed_since(client, script, before if isinstance(before, str) else None):
+            pushed = {}
     remote = set(client.list_secret_names(script))
     details = []
     for name in NAMES:

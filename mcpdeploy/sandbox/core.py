@@ -90,13 +90,15 @@ class SandboxService(Protocol):
 class Fault:
     """Answer matching requests with `status` (and Retry-After), or drop the connection, or add latency.
 
-    `times` counts down; a fault with times=0 is spent. `match` is a regex searched in "METHOD /path".
+    `drop_after` carries the request out, then drops the connection before the answer: a write whose answer is
+    lost. `times` counts down; a fault with times=0 is spent. `match` is a regex searched in "METHOD /path".
     """
 
     match: str = ".*"
     status: int | None = None
     retry_after: float | None = None
     drop: bool = False
+    drop_after: bool = False
     latency: float = 0.0
     times: int = 1
 
@@ -206,6 +208,12 @@ class Sandbox:
             if fault.status is not None:
                 headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
                 return SandboxResponse.json(fault.status, _fault_body(request, fault.status), headers)
+        response = self._serve(request)
+        if fault is not None and fault.drop_after:
+            raise DropConnection(request.path)
+        return response
+
+    def _serve(self, request: SandboxRequest) -> SandboxResponse:
         with self.lock:
             self.requests.append(request)
             if request.path.startswith("/__sandbox/"):

@@ -14,7 +14,7 @@ from mcpdeploy import secrets
 from mcpdeploy.files.devvars import read_dev_vars
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.sandbox import credentials
-from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.core import Fault, Sandbox
 from tests.support.openapi_requests import OpenApiRequestValidator
 from tests.support.served import cloudflare_client
 from tests.support.trace_requests import requests_from_trace
@@ -261,3 +261,32 @@ def test_a_url_only_document_made_without_credentials_is_never_pushed_later(
     second = json.loads(cli("provision", "--yes", "--json").stdout)
     assert "push_secrets" not in [c["kind"] for c in second["changes"]]
     assert env.cloudflare().list_secret_names(WORKER) == []
+
+
+def test_a_secrets_push_whose_answer_was_lost_is_not_pushed_again(cli, env: Env) -> None:
+    env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
+    env.sandbox.add_fault(Fault(match=r"^PATCH /client/v4/.*/secrets-bulk$", drop_after=True))
+
+    first = cli("provision", "--yes", "--json")
+
+    assert env.sandbox.faults[-1].times == 0, "the push should have met the fault"
+    assert first.exit_code == 0, first.stderr  # the Worker shows the secrets version the push made
+    versions = [v for v in env.cloudflare().list_versions(WORKER)
+                if v.annotations.get("workers/triggered_by") == "secret"]
+    assert len(versions) == 1
+    again = cli("provision", "--yes", "--json")
+    assert again.exit_code == 0 and "No changes" in again.stderr
+    assert len([v for v in env.cloudflare().list_versions(WORKER)
+                if v.annotations.get("workers/triggered_by") == "secret"]) == 1
+
+
+def test_a_push_recorded_as_intended_but_never_made_is_made_by_the_next_run(cli, env: Env) -> None:
+    env.cloudflare().upload_worker(WORKER, "export default {}", "first deploy")
+    env.sandbox.add_fault(Fault(match=r"^PATCH /client/v4/.*/secrets-bulk$", drop=True))
+
+    failed = cli("provision", "--yes")  # the push never reaches Cloudflare; its intent is on disk
+
+    assert failed.exit_code == 7, failed.stderr
+    again = cli("provision", "--yes", "--json")
+    assert again.exit_code == 0, again.stderr
+    assert any(a["kind"] == "push_secrets" for a in json.loads(again.stdout)["applied"])
