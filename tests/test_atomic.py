@@ -40,3 +40,42 @@ def test_a_path_whose_folder_is_a_file_is_an_input_error_naming_the_file(tmp_pat
     (tmp_path / "not-a-folder").write_text("")
     with pytest.raises(InputFileError, match="cannot write it"):
         write_atomic(tmp_path / "not-a-folder" / "wrangler.toml", "x")
+
+
+def test_a_killed_write_leaves_a_private_temp_file_the_ignore_rule_covers_and_the_next_write_removes(
+        tmp_path: Path) -> None:
+    import fnmatch
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / ".dev.vars"
+    path.write_text("SERVICE_CREDENTIALS=old\n")
+    path.chmod(0o600)
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys; from pathlib import Path; from mcpdeploy.files.atomic import write_atomic; "
+        "write_atomic(Path(sys.argv[1]), b'SERVICE_CREDENTIALS=' + b'x' * 400_000_000)"), str(path)])
+    deadline = time.monotonic() + 20
+    leftovers: list[Path] = []
+    while not leftovers and time.monotonic() < deadline and writer.poll() is None:
+        leftovers = [p for p in tmp_path.iterdir() if p.name != ".dev.vars"]
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    assert leftovers, "the writer finished before it could be killed mid-write"
+
+    [leftover] = [p for p in tmp_path.iterdir() if p.name != ".dev.vars"]
+    assert fnmatch.fnmatch(leftover.name, ".dev.vars*")  # what mcpdeploy puts in .gitignore
+    assert leftover.stat().st_mode & 0o777 == 0o600
+    assert path.read_text() == "SERVICE_CREDENTIALS=old\n"
+    os.utime(leftover, (time.time() - 3600, time.time() - 3600))  # a run killed an hour ago
+    write_atomic(path, "SERVICE_CREDENTIALS=new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".dev.vars"]
+
+
+def test_a_temp_file_of_a_write_still_in_progress_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "wrangler.toml"
+    in_progress = tmp_path / "wrangler.toml.abcd1234.mcpdeploy.tmp"
+    in_progress.write_text("half")
+    write_atomic(path, "name = 'x'\n")
+    assert in_progress.exists()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 
 from mcpdeploy.errors import InputFileError
@@ -43,21 +45,49 @@ def through_links(path: Path) -> Path:
     return target
 
 
+# The temp file is named after the file it replaces, so the ignore rule that keeps a file out of git
+# (`.dev.vars*`) keeps its temp file out too, even one a killed run left behind.
+TEMP_SUFFIX = ".mcpdeploy.tmp"
+# A temp file left by a killed run is removed by the next write of the same file, once it is this old: a write
+# in progress never takes that long, and under the environment's lock no other run writes that file.
+STALE_AFTER_SECONDS = 60.0
+
+
 def _write(path: Path, data: str | bytes, mode: int | None) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path = through_links(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temp_files(path)
+    # mkstemp creates the file 0600: the content is written while only we can read it, and the final mode is set
+    # just before the rename.
+    fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
+            os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Remove the temp files a killed write of `path` left behind (this version's names and the older
+    `.NAME.XXXXXXXX.tmp` ones), returning what was removed."""
+    ours = re.compile(re.escape(path.name) + r"\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+    older = re.compile(r"\." + re.escape(path.name) + r"\.[a-z0-9_]{8}\.tmp")
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            if not (ours.fullmatch(entry.name) or older.fullmatch(entry.name)):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and time.time() - entry.stat().st_mtime > STALE_AFTER_SECONDS:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
