@@ -2,11 +2,15 @@
 
 - Uploading a version (multipart, `POST …/versions`) makes the script exist; it is not deployed until a
   deployment sends it traffic. With `keep_bindings` naming `secret_text` it keeps the latest version's secrets.
-- Annotations are the ones Cloudflare was seen writing: `workers/triggered_by` is "upload" on a first upload's
-  version, "version_upload" on later uploaded versions, "deployment" on every `POST …/deployments` (a rollback
-  included: the API never writes "rollback" there, that value belongs to its 2023 predecessor) with the client's
-  `workers/message`, and "secret" on the version and the deployment a secret edit makes. Version metadata says
-  `has_preview` (snake case).
+- Uploading the script itself (multipart, `PUT …/scripts/{name}`, what `wrangler deploy` does) makes a version and
+  deploys it at once, both annotated "upload", the deployment with the message "Automatic deployment on upload."
+  (recorded for a Worker's first deploy). mcpdeploy never sends this; it is here for tests that need a Worker
+  deployed the way wrangler deploys one.
+- Annotations are the ones Cloudflare was seen writing: `workers/triggered_by` is "upload" on a script's first
+  version and on script uploads with their automatic deployments, "version_upload" on later uploaded versions,
+  "deployment" on every `POST …/deployments` (a rollback included: the API never writes "rollback" there, that
+  value belongs to its 2023 predecessor) with the client's `workers/message`, and "secret" on the version and the
+  deployment a secret edit makes. Version metadata says `has_preview` (snake case).
 - A deployment of an older version whose secrets differ from the latest's is refused with 10220 unless `?force=true`.
 - Secrets belong to versions: each put/bulk/delete makes one new version and deploys it at 100%, and is refused
   with 10215 while the latest version is not the deployed one (10222 when there is no version at all).
@@ -57,6 +61,7 @@ UPLOAD = "upload"
 VERSION_UPLOAD = "version_upload"
 DEPLOYMENT = "deployment"
 SECRET = "secret"
+AUTOMATIC_DEPLOYMENT_MESSAGE = "Automatic deployment on upload."
 DEFAULT_SCRIPT_SETTINGS = {"logpush": False, "observability": None, "tags": None, "tail_consumers": None}
 
 
@@ -66,6 +71,8 @@ def handle_script(section: dict[str, Any], request: SandboxRequest, script: str,
     head = rest[0] if rest else ""
     if head == "versions" and request.method == "POST" and len(rest) == 1:
         return _upload_version(section, scripts, request, script)
+    if not rest and request.method == "PUT":
+        return _upload_script(section, scripts, request, script)
     if script not in scripts:
         raise CloudflareFailure(404, WORKER_NOT_FOUND, "This Worker does not exist on your account.")
     worker: dict[str, Any] = scripts[script]
@@ -97,6 +104,23 @@ def handle_script(section: dict[str, Any], request: SandboxRequest, script: str,
 
 def _upload_version(section: dict[str, Any], scripts: dict[str, Any], request: SandboxRequest,
                     script: str) -> SandboxResponse:
+    _, version = _store_upload(section, scripts, request, script, first=UPLOAD, later=VERSION_UPLOAD)
+    return ok({**_public_version(version, full=True), "startup_time_ms": 0})
+
+
+def _upload_script(section: dict[str, Any], scripts: dict[str, Any], request: SandboxRequest,
+                   script: str) -> SandboxResponse:
+    worker, version = _store_upload(section, scripts, request, script, first=UPLOAD, later=UPLOAD)
+    deployment = _deploy(section, worker, [(version["id"], 100.0)], UPLOAD, AUTOMATIC_DEPLOYMENT_MESSAGE)
+    return ok({"id": script, "etag": version["etag"], "created_on": worker["created_on"],
+               "modified_on": deployment["created_on"], "deployment_id": deployment["id"],
+               "startup_time_ms": 0})
+
+
+def _store_upload(section: dict[str, Any], scripts: dict[str, Any], request: SandboxRequest, script: str, *,
+                  first: str, later: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a multipart upload and store it as the script's next version, annotated `first` for the script's first
+    version and `later` after that."""
     parts = _multipart_parts(request)
     try:
         metadata = json.loads(parts.get("metadata", b"").decode("utf-8"))
@@ -116,10 +140,9 @@ def _upload_version(section: dict[str, Any], scripts: dict[str, Any], request: S
     inherited = dict(worker["versions"][-1]["secrets"]) if worker["versions"] and "secret_text" in keep else {}
     runtime = {"compatibility_date": metadata.get("compatibility_date", ""),
                "compatibility_flags": metadata.get("compatibility_flags", [])}
-    first_upload = not worker["versions"]
-    version = _new_version(section, worker, inherited, UPLOAD if first_upload else VERSION_UPLOAD, message,
+    version = _new_version(section, worker, inherited, later if worker["versions"] else first, message,
                            runtime, hashlib.sha256(parts[main]).hexdigest())
-    return ok({**_public_version(version, full=True), "startup_time_ms": 0})
+    return worker, version
 
 
 def _multipart_parts(request: SandboxRequest) -> dict[str, bytes]:

@@ -234,6 +234,24 @@ def test_messages_are_cut_at_1000_bytes_on_a_character_boundary(http: httpx.Clie
     assert kept_deployment == "a" + "é" * 499 and len(kept_deployment.encode("utf-8")) == 999
 
 
+def test_a_script_upload_deploys_at_once_as_wrangler_deploy_does(http: httpx.Client) -> None:
+    metadata = {"main_module": "worker.js", "compatibility_date": "2025-01-01"}
+    uploaded = http.put(SCRIPT, files={
+        "metadata": (None, json.dumps(metadata), "application/json"),
+        "worker.js": ("worker.js", b"export default {}", "application/javascript+module"),
+    })
+    assert uploaded.status_code == 200, uploaded.text
+
+    version = http.get(f"{SCRIPT}/versions").json()["result"]["items"][0]
+    deployments = http.get(f"{SCRIPT}/deployments").json()["result"]["deployments"]
+
+    assert version["annotations"] == {"workers/triggered_by": "upload"}
+    assert [(d["versions"], d["annotations"]) for d in deployments] == [(
+        [{"version_id": version["id"], "percentage": 100}],
+        {"workers/triggered_by": "upload", "workers/message": "Automatic deployment on upload."})]
+    assert uploaded.json()["result"]["deployment_id"] == deployments[0]["id"]
+
+
 def test_a_deployment_must_split_100_percent_over_known_versions(http: httpx.Client) -> None:
     version = upload(http)
     half = {"strategy": "percentage", "versions": [{"version_id": version, "percentage": 50}]}
