@@ -3,6 +3,7 @@ with the executors that can carry it out. The CLI layer only adds flags, prompts
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,24 +42,34 @@ class Pipeline:
     outputs: dict[str, Any] = field(default_factory=dict)
     recipes: dict[str, FileRecipe] = field(default_factory=dict)
 
-    def plan(self) -> Plan:
-        group_name = self.settings.xano.api_group
-        state = read_xano_state(self.xano, self.spec, group_name)
-        self._record_group(state)
-        changes: list[Change] = diff_xano(self.spec, state, group_name)
-        notes: list[str] = state.notes(group_name)
+    def plan(self, only: Collection[str] | None = None) -> Plan:
+        """The changes of every provider, or of the providers in `only` (what verifying after apply re-reads)."""
+
+        def wanted(provider: str) -> bool:
+            return only is None or provider in only
+
+        changes: list[Change] = []
+        notes: list[str] = []
+        if wanted("xano"):
+            group_name = self.settings.xano.api_group
+            state = read_xano_state(self.xano, self.spec, group_name)
+            self._record_group(state)
+            changes += diff_xano(self.spec, state, group_name)
+            notes += state.notes(group_name)
         worker_exists = False
         if self.cloudflare is None:
             notes.append(CLOUDFLARE_SKIPPED)
-        else:
+        elif wanted("cloudflare") or wanted("secrets"):
             cf_state = read_cloudflare_state(self.cloudflare, self.settings)
             worker_exists = cf_state.worker_exists
-            cf_changes, cf_notes = diff_cloudflare(self.cloudflare, self.settings, cf_state)
-            changes += cf_changes
-            notes += cf_notes
-        file_changes, self.recipes = plan_files(self.settings, self.resolver, self.outputs)
-        changes += file_changes
-        if self.cloudflare is not None and worker_exists:
+            if wanted("cloudflare"):
+                cf_changes, cf_notes = diff_cloudflare(self.cloudflare, self.settings, cf_state)
+                changes += cf_changes
+                notes += cf_notes
+        if wanted("file"):
+            file_changes, self.recipes = plan_files(self.settings, self.resolver, self.outputs)
+            changes += file_changes
+        if self.cloudflare is not None and worker_exists and wanted("secrets"):
             if self.resolver.source == "none":
                 notes.append(NO_CREDENTIALS)
             else:
@@ -90,10 +101,12 @@ class Pipeline:
         """Read back what this run wrote and plan again: a change still planned for an object the run just
         wrote means the service keeps something other than what was sent. Objects the run did not touch are
         not judged (someone else may be changing them)."""
-        written = {done.change.subject for done in applied.applied if done.outcome == "done"}
-        if not written:
+        done = [step.change for step in applied.applied if step.outcome == "done"]
+        if not done:
             return []
-        return [change for change in self.plan().changes if change.subject in written]
+        written = {change.subject for change in done}
+        again = self.plan(only={change.provider for change in done})
+        return [change for change in again.changes if change.subject in written]
 
     def _record_group(self, state: XanoState) -> None:
         if state.group is not None and state.group.get("canonical"):

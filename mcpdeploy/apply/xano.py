@@ -64,8 +64,7 @@ class XanoExecutor:
         if change.kind == "create_table":
             table, created = create_once(
                 lambda: self.client.create_table(p["document"]),
-                lambda: [t for t in self.client.list_tables() if t.get("name") == p["table"]],
-                self.client.delete_table)
+                lambda: [t for t in self.client.list_tables() if t.get("name") == p["table"]])
             return {"table_id": table.get("id"), "created": created}
         if change.kind == "add_index":
             index = p["index"]
@@ -75,8 +74,7 @@ class XanoExecutor:
         if change.kind == "create_api_group":
             group, created = create_once(
                 lambda: self.client.create_api_group(p["name"], GROUP_DESCRIPTION),
-                lambda: [g for g in self.client.list_api_groups() if g.get("name") == p["name"]],
-                self.client.delete_api_group)
+                lambda: [g for g in self.client.list_api_groups() if g.get("name") == p["name"]])
             outputs["api_group"] = {"id": group.get("id"), "canonical": group.get("canonical"), "name": p["name"]}
             if group.get("canonical"):
                 # Later steps (.dev.vars, Worker secrets) need the group's URL in this same run.
@@ -87,8 +85,7 @@ class XanoExecutor:
         if change.kind == "create_endpoint":
             api, created = create_once(
                 lambda: self.client.create_api(group_id, p["document"]),
-                lambda: [a for a in self.client.list_apis(group_id) if _route(a) == _route_of(change)],
-                lambda api_id: self.client.delete_api(group_id, api_id))
+                lambda: [a for a in self.client.list_apis(group_id) if _route(a) == _route_of(change)])
             if not created:
                 # Another run made it first: make it say what ours would have said.
                 self.client.update_api(group_id, int(api["id"]), p["document"])

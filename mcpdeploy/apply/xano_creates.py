@@ -1,11 +1,11 @@
 """Creates that converge when several runs create the same thing at once, or an answer is lost.
 
-Two runners provisioning one workspace both plan "create api group mcp". Whether Xano refuses the second create
-of a name or accepts it is not known, so both cases settle the same way: after a create, or when it was refused
-or its answer never came, the objects of that name are listed again and the oldest (lowest id) is the one
-everybody uses. A run whose own create lost that race deletes what it just made (it is empty: nothing has been
-put in it yet) and adopts the winner; a create whose outcome is unknown and left nothing behind is reported as
-the error it was, so the next run creates it.
+Two runners provisioning one workspace both plan "create api group mcp"; the second create of a name is refused
+(Xano keeps table names, group names and routes unique). When a create is refused, or its answer never came (the
+write may have happened), the objects of that name are listed again: the oldest (lowest id) is the one the run
+adopts. A create whose outcome is unknown and that left nothing behind is reported as the error it was, so the
+next run makes it. Should a Xano ever accept the second create, planning reports the copies and how to remove
+them; a successful create is not followed by a list call, which would cost every run a request per object.
 """
 
 from __future__ import annotations
@@ -24,30 +24,24 @@ _NOT_SETTLED_BY = frozenset({401, 403, 429})
 def create_once(
     create: Callable[[], dict[str, Any]],
     find_all: Callable[[], list[dict[str, Any]]],
-    delete: Callable[[int], None],
 ) -> tuple[dict[str, Any], bool]:
-    """Create an object, or adopt the one of the same name that wins; returns (object, whether ours won)."""
-    created: dict[str, Any] | None = None
-    failure: McpdeployError | None = None
+    """Create an object, or adopt the oldest one of its name when the create was refused or its answer lost;
+    returns (object, whether this call created it)."""
     try:
-        created = create()
+        return create(), True
     except ServiceUnreachable as exc:
-        failure = exc
+        failure: McpdeployError = exc
     except ApiError as exc:
         if exc.status in _NOT_SETTLED_BY:
             raise
         failure = exc
     same_name = sorted(find_all(), key=_id)
     if not same_name:
-        if created is not None:
-            return created, True  # a Xano that does not list what it just made: trust the answer
-        assert failure is not None
         raise failure
-    winner = same_name[0]
-    if created is not None and _id(created) != _id(winner):
-        delete(_id(created))
-        return winner, False
-    return winner, created is not None and _id(created) == _id(winner)
+    # Refused: another run made it. Lost on the way back (no answer, a server error): this run most likely made
+    # it, and saying so lets `rollback --run` offer to remove it.
+    refused = isinstance(failure, ApiError) and failure.status < 500
+    return same_name[0], not refused
 
 
 def _id(item: dict[str, Any]) -> int:
