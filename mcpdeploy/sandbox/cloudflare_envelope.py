@@ -60,7 +60,10 @@ def ok(result: Any, result_info: dict[str, Any] | None = None) -> SandboxRespons
 
 
 def json_body(request: SandboxRequest, *, media: str = "application/json") -> dict[str, Any]:
-    if request.content_type != media:
+    """The JSON object a request carries as `media`. A JSON body sent as text/plain is read too: wrangler sends its
+    queue-consumer bodies without a Content-Type, which fetch() then labels text/plain, and the API accepts them."""
+    accepted = {media, "text/plain"} if media == "application/json" else {media}
+    if request.content_type not in accepted:
         raise CloudflareFailure(400, BODY_INVALID, f"expected a {media} body, got {request.content_type or 'none'}")
     try:
         body = request.json()
