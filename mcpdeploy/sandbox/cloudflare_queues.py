@@ -135,8 +135,17 @@ def _queue(queues: list[dict[str, Any]], queue_id: str) -> dict[str, Any]:
 
 
 def _public(queue: dict[str, Any]) -> dict[str, Any]:
-    return {**queue, "producers_total_count": len(queue["producers"]),
-            "consumers_total_count": len(queue["consumers"])}
+    return {**queue, "consumers": [_public_consumer(c) for c in queue["consumers"]],
+            "producers_total_count": len(queue["producers"]), "consumers_total_count": len(queue["consumers"])}
+
+
+def _public_consumer(consumer: dict[str, Any]) -> dict[str, Any]:
+    """A consumer as answered: a Worker consumer names its Worker as `script` too, the field the current API
+    types give it and the one wrangler deploy matches (with `service`) to update the consumer instead of adding a
+    second one; the request's `script_name` is kept alongside, as the 2024 spec answers it."""
+    if consumer.get("type") != "worker":
+        return dict(consumer)
+    return {**consumer, "script": consumer.get("script_name")}
 
 
 def _consumers(section: dict[str, Any], queue: dict[str, Any], request: SandboxRequest,
@@ -144,7 +153,7 @@ def _consumers(section: dict[str, Any], queue: dict[str, Any], request: SandboxR
     consumers: list[dict[str, Any]] = queue["consumers"]
     if consumer_id is None:
         if request.method == "GET":
-            return ok(consumers)
+            return ok([_public_consumer(c) for c in consumers])
         if request.method == "POST":
             fields = _consumer_fields(section, request)
             if fields["type"] == "worker" and any(c["type"] == "worker" for c in consumers):
@@ -152,17 +161,17 @@ def _consumers(section: dict[str, Any], queue: dict[str, Any], request: SandboxR
             created = {"consumer_id": uuid.uuid4().hex, "queue_name": queue["queue_name"],
                        "created_on": timestamp(section), **fields}
             consumers.append(created)
-            return ok(created)
+            return ok(_public_consumer(created))
     else:
         consumer = next((c for c in consumers if c["consumer_id"] == consumer_id), None)
         if consumer is None:
             raise CloudflareFailure(404, SANDBOX_NOT_FOUND, f"Consumer {consumer_id} not found")
         if request.method == "GET":
-            return ok(consumer)
+            return ok(_public_consumer(consumer))
         if request.method == "PUT":
             # PUT updates the consumer in place (reference §2: "updates the consumer or creates one").
             consumer.update(_consumer_fields(section, request))
-            return ok(consumer)
+            return ok(_public_consumer(consumer))
         if request.method == "DELETE":
             consumers.remove(consumer)
             return ok(None)
