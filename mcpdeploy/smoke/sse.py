@@ -8,6 +8,7 @@ and any of CRLF, LF or CR as line ends, also when a chunk boundary falls inside 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 
@@ -19,13 +20,31 @@ class SseEvent:
     retry: int | None = None
 
 
-class SseParser:
-    """Feed bytes as they arrive; each call returns the events completed by them."""
+class SseTooLarge(ValueError):
+    """One line or one event's data grew past the parser's bound."""
 
-    def __init__(self) -> None:
+
+# A line or an event this long is not an MCP message anyone sends; the bound keeps a stream without line breaks
+# (or an event that never ends) from growing without limit. The answer's own size cap comes first in practice.
+MAX_EVENT_CHARS = 64_000_000
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+class SseParser:
+    """Feed bytes as they arrive; each call returns the events completed by them.
+
+    Linear in the stream's length however it is cut into chunks: a line is kept as a list of the pieces seen so
+    far and joined once, when its end arrives (adding each chunk to a pending string made a long line cost the
+    square of its length), and only the new text is searched for line ends."""
+
+    def __init__(self, max_event_chars: int = MAX_EVENT_CHARS) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._pending = ""  # text after the last complete line
+        self._max = max_event_chars
+        self._line_parts: list[str] = []  # the current line, not yet ended
+        self._line_chars = 0
+        self._skip_lf = False  # the last chunk ended in CR: an LF starting the next one belongs to that line end
         self._data: list[str] = []
+        self._data_chars = 0
         self._event = ""
         self._id: str | None = None
         self._retry: int | None = None
@@ -33,35 +52,42 @@ class SseParser:
         self._first_line = True
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
-        text = self._pending + self._decoder.decode(chunk)
-        events: list[SseEvent] = []
-        start = 0
-        i = 0
-        while i < len(text):
-            ch = text[i]
-            if ch == "\r":
-                if i + 1 == len(text):
-                    break  # a CR at the end may be half of a CRLF: wait for the next chunk
-                line_end = i + 2 if text[i + 1] == "\n" else i + 1
-            elif ch == "\n":
-                line_end = i + 1
-            else:
-                i += 1
-                continue
-            event = self._line(text[start:i])
-            if event is not None:
-                events.append(event)
-            start = i = line_end
-        self._pending = text[start:]
-        return events
+        return self._text(self._decoder.decode(chunk))
 
     def close(self) -> list[SseEvent]:
-        """End of stream: a held-back final CR ends its line; an event not followed by a blank line is dropped."""
-        pending, self._pending = self._pending, ""
-        if pending.endswith("\r"):
-            event = self._line(pending[:-1])
-            return [event] if event is not None else []
-        return []
+        """End of stream: an unfinished line, and an event not followed by a blank line, are dropped."""
+        events = self._text(self._decoder.decode(b"", final=True))
+        self._line_parts, self._line_chars = [], 0
+        return events
+
+    def _text(self, text: str) -> list[SseEvent]:
+        events: list[SseEvent] = []
+        start = 0
+        if self._skip_lf and text:
+            self._skip_lf = False
+            if text.startswith("\n"):
+                start = 1
+        for match in _LINE_END.finditer(text, start):
+            piece = text[start:match.start()]
+            if self._line_parts:
+                self._line_parts.append(piece)
+                line = "".join(self._line_parts)
+                self._line_parts, self._line_chars = [], 0
+            else:
+                line = piece
+            event = self._line(line)
+            if event is not None:
+                events.append(event)
+            start = match.end()
+        if text.endswith("\r"):
+            self._skip_lf = True  # a CR at the very end may be half of a CRLF split across chunks
+        rest = text[start:]
+        if rest:
+            self._line_chars += len(rest)
+            if self._line_chars > self._max:
+                raise SseTooLarge(f"an event-stream line longer than {self._max} characters")
+            self._line_parts.append(rest)
+        return events
 
     def _line(self, line: str) -> SseEvent | None:
         if self._first_line:
@@ -75,6 +101,9 @@ class SseParser:
         if sep and value.startswith(" "):
             value = value[1:]
         if name == "data":
+            self._data_chars += len(value) + 1
+            if self._data_chars > self._max:
+                raise SseTooLarge(f"an event-stream event larger than {self._max} characters")
             self._data.append(value)
             self._has_fields = True
         elif name == "event":
@@ -84,7 +113,7 @@ class SseParser:
             if "\0" not in value:
                 self._id = value
             self._has_fields = True
-        elif name == "retry" and value.isdigit():
+        elif name == "retry" and value.isascii() and value.isdigit():
             self._retry = int(value)
         return None
 
@@ -95,6 +124,7 @@ class SseParser:
                          retry=self._retry)
         # The last event id persists across events by the format's rules; type and data do not.
         self._data = []
+        self._data_chars = 0
         self._event = ""
         self._has_fields = False
         return event
