@@ -133,10 +133,13 @@ def _run(argv: list[str] | None) -> int:
     except (OutputClosed, BrokenPipeError):
         raise
     except McpdeployError as exc:
+        from mcpdeploy.redaction import printable
+
         console = make_console()
-        console.print(f"error: {exc.message}", markup=False)
+        # Messages quote services and files: none may move the cursor or rewrite a line of the terminal or CI log.
+        console.print(f"error: {printable(exc.message, keep_newlines=True)}", markup=False)
         if exc.hint:
-            console.print(f"hint: {exc.hint}", markup=False)
+            console.print(f"hint: {printable(exc.hint, keep_newlines=True)}", markup=False)
         return _json_error(words, exc.message, exc.hint, int(exc.exit_code))
     except typer.TyperException as exc:  # usage errors from the parser
         show = getattr(exc, "show", None)
