@@ -62,6 +62,8 @@ VERSION_UPLOAD = "version_upload"
 DEPLOYMENT = "deployment"
 SECRET = "secret"
 AUTOMATIC_DEPLOYMENT_MESSAGE = "Automatic deployment on upload."
+ACCOUNT_SUBDOMAIN = "sandbox"
+SECRET_TYPES = frozenset({"secret_text", "secret_key"})
 DEFAULT_SCRIPT_SETTINGS = {"logpush": False, "observability": None, "tags": None, "tail_consumers": None}
 
 
@@ -77,6 +79,10 @@ def handle_script(section: dict[str, Any], request: SandboxRequest, script: str,
         raise CloudflareFailure(404, WORKER_NOT_FOUND, "This Worker does not exist on your account.")
     worker: dict[str, Any] = scripts[script]
     route = (request.method, head, len(rest))
+    if head == "subdomain" and len(rest) == 1 and request.method in ("GET", "POST"):
+        return ok(_script_subdomain(worker, request))
+    if route == ("GET", "settings", 1):
+        return ok(_settings(worker))
     if route == ("GET", "versions", 1):
         return _list_versions(worker, request)
     if route == ("GET", "versions", 2):
@@ -99,6 +105,85 @@ def handle_script(section: dict[str, Any], request: SandboxRequest, script: str,
     raise CloudflareFailure(404, NO_ROUTE, "No route for the URI")
 
 
+# -- services and the account's workers.dev subdomain -------------------------------------------------------------
+
+
+def handle_service(section: dict[str, Any], script: str) -> SandboxResponse:
+    """`GET …/workers/services/{name}`: the Worker as a service with its default (production) environment, which
+    `wrangler deploy` reads first (10007 tells it the Worker is new; `script.tag` and `last_deployed_from` decide
+    what it checks and asks before uploading)."""
+    worker = section.get("scripts", {}).get(script)
+    if worker is None:
+        raise CloudflareFailure(404, WORKER_NOT_FOUND, "This Worker does not exist on your account.")
+    latest = worker["versions"][-1] if worker["versions"] else {}
+    modified = worker.get("modified_on", worker["created_on"])
+    runtime = latest.get("runtime", {})
+    details = {"id": script, "tag": _tag(worker), "tags": None, "etag": latest.get("etag", ""),
+               "handlers": ["fetch"], "created_on": worker["created_on"], "modified_on": modified,
+               "usage_model": "standard", "compatibility_date": runtime.get("compatibility_date", ""),
+               "compatibility_flags": runtime.get("compatibility_flags", []),
+               "last_deployed_from": worker.get("last_deployed_from", "api")}
+    return ok({"id": script, "created_on": worker["created_on"], "modified_on": modified,
+               "default_environment": {"environment": "production", "created_on": worker["created_on"],
+                                       "modified_on": modified, "script": details},
+               "environments": [{"environment": "production", "created_on": worker["created_on"],
+                                 "modified_on": modified}]})
+
+
+def handle_subdomain(section: dict[str, Any]) -> SandboxResponse:
+    """`GET …/workers/subdomain`: the account's workers.dev subdomain, registered from the start."""
+    return ok({"subdomain": ACCOUNT_SUBDOMAIN})
+
+
+def _tag(worker: dict[str, Any]) -> str:
+    """The Worker's permanent id (`script.tag`), made once; Workers stored before it existed get one on read."""
+    tag: str = worker.setdefault("tag", uuid.uuid4().hex)
+    return tag
+
+
+def handle_worker(section: dict[str, Any], request: SandboxRequest, script: str) -> SandboxResponse:
+    """`GET …/workers/workers/{name}`: the Worker in the newer Workers API, which `wrangler deploy` reads for the
+    state of its workers.dev route before setting it."""
+    worker = section.get("scripts", {}).get(script)
+    if worker is None:
+        raise CloudflareFailure(404, WORKER_NOT_FOUND, "This Worker does not exist on your account.")
+    settings = worker.get("settings", DEFAULT_SCRIPT_SETTINGS)
+    return ok({"id": _tag(worker), "name": script, "created_on": worker["created_on"],
+               "updated_on": worker.get("modified_on", worker["created_on"]), "logpush": settings["logpush"],
+               "observability": settings["observability"], "tags": settings["tags"] or [],
+               "tail_consumers": settings["tail_consumers"] or [], "subdomain": dict(_subdomain_state(worker))})
+
+
+def _subdomain_state(worker: dict[str, Any]) -> dict[str, bool]:
+    """A Worker's workers.dev route and preview URLs: both off until a client turns them on."""
+    state: dict[str, bool] = worker.setdefault("subdomain", {"enabled": False, "previews_enabled": False})
+    return state
+
+
+def _script_subdomain(worker: dict[str, Any], request: SandboxRequest) -> dict[str, bool]:
+    """`GET`/`POST …/scripts/{name}/subdomain` (`{enabled, previews_enabled}`); a POST without
+    `previews_enabled` makes it follow `enabled`."""
+    state = _subdomain_state(worker)
+    if request.method == "POST":
+        body = json_body(request)
+        enabled = body.get("enabled")
+        previews = body.get("previews_enabled", enabled)
+        if not isinstance(enabled, bool) or not isinstance(previews, bool):
+            raise CloudflareFailure(400, BODY_INVALID, "enabled and previews_enabled must be booleans")
+        state.update(enabled=enabled, previews_enabled=previews)
+    return dict(state)
+
+
+def _settings(worker: dict[str, Any]) -> dict[str, Any]:
+    """`GET …/scripts/{name}/settings`: the deployed version's bindings and runtime, and the script settings."""
+    latest = worker["versions"][-1] if worker["versions"] else {}
+    runtime = latest.get("runtime", {})
+    settings = worker.get("settings", DEFAULT_SCRIPT_SETTINGS)
+    return {"bindings": _bindings(latest) if latest else [], "compatibility_date": runtime.get("compatibility_date"),
+            "compatibility_flags": runtime.get("compatibility_flags", []), "placement": {},
+            "usage_model": "standard", **settings}
+
+
 # -- versions ---------------------------------------------------------------------------------------------------
 
 
@@ -112,8 +197,10 @@ def _upload_script(section: dict[str, Any], scripts: dict[str, Any], request: Sa
                    script: str) -> SandboxResponse:
     worker, version = _store_upload(section, scripts, request, script, first=UPLOAD, later=UPLOAD)
     deployment = _deploy(section, worker, [(version["id"], 100.0)], UPLOAD, AUTOMATIC_DEPLOYMENT_MESSAGE)
+    # `deployment_id` names the new version, not the deployment: wrangler deploy takes it as the version id (it
+    # writes it to its output file as `version_id`), a name kept from the 2023 API where deployments were versions.
     return ok({"id": script, "etag": version["etag"], "created_on": worker["created_on"],
-               "modified_on": deployment["created_on"], "deployment_id": deployment["id"],
+               "modified_on": deployment["created_on"], "deployment_id": version["id"],
                "startup_time_ms": 0})
 
 
@@ -136,13 +223,40 @@ def _store_upload(section: dict[str, Any], scripts: dict[str, Any], request: San
     if message is not None and not isinstance(message, str):
         raise CloudflareFailure(400, BODY_INVALID, "workers/message must be a string")
     worker = scripts.setdefault(script, {"created_on": timestamp(section), "versions": [], "deployments": []})
+    worker["modified_on"] = timestamp(section)
+    # What `GET …/workers/services/{name}` reports, and what makes wrangler warn before overwriting edits made
+    # elsewhere ("api", "dash"); the sandbox tells wrangler from other clients by its User-Agent.
+    agent = request.headers.get("user-agent", "")
+    source = worker["last_deployed_from"] = "wrangler" if agent.startswith("wrangler/") else "api"
     keep = metadata.get("keep_bindings") or []
     inherited = dict(worker["versions"][-1]["secrets"]) if worker["versions"] and "secret_text" in keep else {}
     runtime = {"compatibility_date": metadata.get("compatibility_date", ""),
                "compatibility_flags": metadata.get("compatibility_flags", [])}
     version = _new_version(section, worker, inherited, later if worker["versions"] else first, message,
-                           runtime, hashlib.sha256(parts[main]).hexdigest())
+                           runtime, hashlib.sha256(parts[main]).hexdigest(),
+                           _plain_bindings(metadata, worker["versions"][-1] if worker["versions"] else None), source)
     return worker, version
+
+
+def _plain_bindings(metadata: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The upload's bindings other than secrets (queues, vars, Durable Objects...); secrets are kept apart, by
+    fingerprint only. A binding `{"type": "inherit", "name": N}` (what wrangler sends for a resource that is already
+    bound) takes binding N of the previous version, and naming one that does not exist is refused."""
+    bindings = metadata.get("bindings") or []
+    if not isinstance(bindings, list) or not all(isinstance(b, dict) and isinstance(b.get("name"), str)
+                                                 and isinstance(b.get("type"), str) for b in bindings):
+        raise CloudflareFailure(400, BODY_INVALID, "metadata.bindings must be a list of objects with name and type")
+    before = {b["name"]: b for b in (previous or {}).get("bindings", [])}
+    kept: list[dict[str, Any]] = []
+    for binding in bindings:
+        if binding["type"] == "inherit":
+            if binding["name"] not in before and binding["name"] not in (previous or {}).get("secrets", {}):
+                raise CloudflareFailure(400, BODY_INVALID, f"binding {binding['name']!r} is marked inherit, but the "
+                                                           "previous version has no binding of that name")
+            kept += [before[binding["name"]]] if binding["name"] in before else []
+        elif binding["type"] not in SECRET_TYPES:
+            kept.append(binding)
+    return kept
 
 
 def _multipart_parts(request: SandboxRequest) -> dict[str, bytes]:
@@ -163,7 +277,8 @@ def _multipart_parts(request: SandboxRequest) -> dict[str, bytes]:
 
 
 def _new_version(section: dict[str, Any], worker: dict[str, Any], secrets: dict[str, Any], triggered_by: str,
-                 message: str | None, runtime: dict[str, Any] | None = None, etag: str | None = None) -> dict[str, Any]:
+                 message: str | None, runtime: dict[str, Any] | None = None, etag: str | None = None,
+                 bindings: list[dict[str, Any]] | None = None, source: str = "api") -> dict[str, Any]:
     previous = worker["versions"][-1] if worker["versions"] else {}
     now = timestamp(section)
     annotations = {"workers/triggered_by": triggered_by}
@@ -172,8 +287,9 @@ def _new_version(section: dict[str, Any], worker: dict[str, Any], secrets: dict[
     version = {
         "id": str(uuid.uuid4()), "number": len(worker["versions"]) + 1, "annotations": annotations,
         "metadata": {"author_email": AUTHOR_EMAIL, "author_id": AUTHOR_ID, "created_on": now, "modified_on": now,
-                     "source": "api", "has_preview": False},
+                     "source": source, "has_preview": False},
         "secrets": secrets,
+        "bindings": bindings if bindings is not None else previous.get("bindings", []),
         "runtime": runtime if runtime is not None else previous.get("runtime", {}),
         "etag": etag if etag is not None else previous.get("etag", ""),
     }
@@ -184,10 +300,14 @@ def _new_version(section: dict[str, Any], worker: dict[str, Any], secrets: dict[
 def _public_version(version: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
     public = {k: version[k] for k in ("id", "number", "metadata", "annotations")}
     if full:
-        bindings = [{"name": n, "type": s["type"]} for n, s in sorted(version["secrets"].items())]
-        public["resources"] = {"script": {"etag": version["etag"]}, "bindings": bindings,
+        public["resources"] = {"script": {"etag": version["etag"]}, "bindings": _bindings(version),
                                "script_runtime": version["runtime"]}
     return public
+
+
+def _bindings(version: dict[str, Any]) -> list[dict[str, Any]]:
+    secrets = [{"name": n, "type": s["type"]} for n, s in version["secrets"].items()]
+    return sorted([*version.get("bindings", []), *secrets], key=lambda b: str(b["name"]))
 
 
 def _version(worker: dict[str, Any], version_id: str) -> dict[str, Any]:

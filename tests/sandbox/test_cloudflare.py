@@ -249,7 +249,8 @@ def test_a_script_upload_deploys_at_once_as_wrangler_deploy_does(http: httpx.Cli
     assert [(d["versions"], d["annotations"]) for d in deployments] == [(
         [{"version_id": version["id"], "percentage": 100}],
         {"workers/triggered_by": "upload", "workers/message": "Automatic deployment on upload."})]
-    assert uploaded.json()["result"]["deployment_id"] == deployments[0]["id"]
+    # wrangler deploy reads `deployment_id` as the new version's id.
+    assert uploaded.json()["result"]["deployment_id"] == version["id"]
 
 
 def test_a_deployment_must_split_100_percent_over_known_versions(http: httpx.Client) -> None:
