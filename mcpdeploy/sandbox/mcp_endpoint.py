@@ -23,6 +23,8 @@ from typing import Any
 
 from mcpdeploy import __version__
 from mcpdeploy.auth_switch import RESPONSE_HEADER, SWITCH_SECRET, disabled_until, iso
+from mcpdeploy.sandbox import worker_runtime
+from mcpdeploy.sandbox.analytics_store import now_ms
 from mcpdeploy.sandbox.cloudflare import deployed_secret_value
 from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
 
@@ -81,6 +83,10 @@ class McpEndpoint:
         return max((until for until in windows if until is not None), default=None)
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
+        with worker_runtime.invocation(self._sandbox, request) as current:
+            return worker_runtime.finish(current, self._answer(request))
+
+    def _answer(self, request: SandboxRequest) -> SandboxResponse:
         until = self._switched_off_until()
         if until is None:
             return self._handle(request, self._authenticate(request))
@@ -141,7 +147,8 @@ class McpEndpoint:
         version = asked if asked in SUPPORTED_VERSIONS else SUPPORTED_VERSIONS[0]
         session_id = secrets.token_hex(16)
         with self._lock:
-            self._sessions[session_id] = {"user": user, "version": version}
+            self._sessions[session_id] = {"user": user, "version": version, "id": session_id}
+        worker_runtime.session_started(self._sandbox, session_id, user, params.get("clientInfo"))
         return _rpc_result(message.get("id"), {
             "protocolVersion": version,
             "capabilities": {"tools": {"listChanged": False}},
@@ -170,8 +177,11 @@ class McpEndpoint:
         if method == "tools/list":
             return _rpc_result(request_id, {"tools": TOOLS})
         if method == "tools/call":
-            return _rpc_result(request_id, _call_tool(str(params.get("name", "")), params.get("arguments"),
-                                                      session["user"]))
+            started, name = now_ms(), str(params.get("name", ""))
+            result = _call_tool(name, params.get("arguments"), session["user"])
+            worker_runtime.tool_called(self._sandbox, session["id"], session["user"], name, params.get("arguments"),
+                                       result, started)
+            return _rpc_result(request_id, result)
         return _rpc_error(200, -32601, f"Method not found: {method}", request_id)
 
     def _end_session(self, request: SandboxRequest) -> SandboxResponse:
@@ -180,6 +190,8 @@ class McpEndpoint:
             return _rpc_error(400, -32600, "Bad Request: Mcp-Session-Id header is required")
         with self._lock:
             found = self._sessions.pop(session_id, None)
+        if found is not None:
+            worker_runtime.session_touched(self._sandbox, session_id, "closed")
         return SandboxResponse(200) if found is not None else _rpc_error(404, -32001, "Session not found")
 
 
