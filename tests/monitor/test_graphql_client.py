@@ -37,10 +37,12 @@ END = datetime(2020, 5, 4, 19, 0, tzinfo=timezone.utc)
 
 # The tutorial's answer, under the aliases `status` asks for.
 DOCS_SERIES = [
-    {"dimensions": {"datetimeMinute": "2020-05-04T18:10:00Z", "status": "success"}, "sum": {"errors": 0, "requests": 1}},
+    {"dimensions": {"datetimeMinute": "2020-05-04T18:10:00Z", "status": "success"},
+     "sum": {"errors": 0, "requests": 1}},
     {"dimensions": {"datetimeMinute": "2020-05-04T18:10:00Z", "status": "scriptThrewException"},
      "sum": {"errors": 1, "requests": 1}},
-    {"dimensions": {"datetimeMinute": "2020-05-04T18:49:00Z", "status": "success"}, "sum": {"errors": 0, "requests": 4}},
+    {"dimensions": {"datetimeMinute": "2020-05-04T18:49:00Z", "status": "success"},
+     "sum": {"errors": 0, "requests": 4}},
 ]
 DOCS_TOTALS = [{"quantiles": {"cpuTimeP50": 212.5, "cpuTimeP99": 261.19},
                 "sum": {"errors": 1, "requests": 6, "subrequests": 0}}]
