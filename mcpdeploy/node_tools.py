@@ -103,7 +103,18 @@ def wrangler_script(folder: Path) -> Path:
 
 
 def _lockfile_digest(folder: Path) -> str:
-    return hashlib.sha256((folder / "package-lock.json").read_bytes()).hexdigest()
+    """What the lockfile installs, as a digest: the project's own name is left out (`mcpdeploy init` names each
+    project after its Worker, which changes no installed package)."""
+    try:
+        lock = json.loads((folder / "package-lock.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if isinstance(lock, dict):
+        lock.pop("name", None)
+        root = lock.get("packages", {}).get("")
+        if isinstance(root, dict):
+            root.pop("name", None)
+    return hashlib.sha256(json.dumps(lock, sort_keys=True).encode()).hexdigest()
 
 
 def packages_current(folder: Path) -> bool:
