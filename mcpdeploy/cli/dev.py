@@ -1,0 +1,57 @@
+"""`mcpdeploy dev`: run the project's Worker locally under `wrangler dev`, queue and consumer included, against
+the sandbox's Xano with --sandbox. The work is in mcpdeploy.dev_server, imported when the command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mcpdeploy.cli.app import app
+from mcpdeploy.cli.common import ENV, PROJECT_DIR, SANDBOX, command_settings
+from mcpdeploy.cli.output import make_console
+
+
+@app.command("dev")
+def dev(
+    wrangler_args: list[str] | None = typer.Argument(None, metavar="[-- WRANGLER_ARGS]...",
+                                                     help="More arguments for `wrangler dev`, after `--`."),
+    project_dir: Path = PROJECT_DIR,
+    env: str | None = ENV,
+    sandbox: bool = SANDBOX,
+    port: int = typer.Option(8787, "--port", min=1, max=65535, help="Port the Worker listens on (loopback)."),
+) -> int:
+    """Run the Worker with `wrangler dev` (Node and its npm packages set up first); with --sandbox, against the
+    sandbox's Xano, serving the sandbox meanwhile and following `mcpdeploy auth disable --sandbox`. Ctrl-C stops."""
+    from mcpdeploy.dev_server import DevOptions, run_dev
+    from mcpdeploy.sandbox.session import (
+        point_at_sandbox,
+        project_port,
+        record_served,
+        running_server_url,
+        start_server,
+    )
+
+    console = make_console()
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False)
+
+    options = DevOptions(port=port, extra_args=list(wrangler_args or []))
+    with command_settings(project_dir, env, sandbox=False) as settings:
+        if not sandbox:
+            return run_dev(settings, options, sandbox_url=None, say=say)
+        url = running_server_url(settings)
+        if url is not None:
+            return run_dev(point_at_sandbox(settings, url), options, sandbox_url=url, say=say)
+        # Served from here for as long as the Worker runs, and recorded, so that other commands run meanwhile
+        # (`smoke-test --sandbox`, `auth disable --sandbox`) talk to this server instead of opening the state.
+        with start_server(settings) as server:
+            if not server.url.endswith(f":{project_port(settings)}"):
+                say(f"warning: the sandbox's port {project_port(settings)} is taken; serving on {server.url}, "
+                    "which SERVICE_CREDENTIALS in .dev.vars does not name: stop what holds the port")
+            info = record_served(settings, server.url)
+            try:
+                return run_dev(point_at_sandbox(settings, server.url), options, sandbox_url=server.url, say=say)
+            finally:
+                info.unlink(missing_ok=True)
