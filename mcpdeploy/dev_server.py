@@ -101,8 +101,15 @@ def run_dev(settings: Settings, options: DevOptions, *, sandbox_url: str | None,
         mirror_switch(settings, switch)
 
     command = wrangler_command(node, script, settings, options, variables)
-    say(f"Starting wrangler dev on http://{options.ip}:{options.port}/mcp"
-        + (f" against the sandbox at {sandbox_url}" if sandbox_url else ""))
+    mcp_url = f"http://{options.ip}:{options.port}/mcp"
+    say(f"Starting wrangler dev on {mcp_url}" + (f" against the sandbox at {sandbox_url}" if sandbox_url else ""))
+    if sandbox_url is not None:
+        from mcpdeploy.sandbox import credentials
+
+        say("Try it from another terminal, in this folder:")
+        say(f"  export MCP_URL={mcp_url} XANO_AUTH_URL={variables['XANO_AUTH_URL']} "
+            f"MCP_API_KEY={credentials.MCP_API_KEY}")
+        say("""  mcpdeploy smoke-test --call-tool echo --tool-args '{"text": "hello"}'""")
     process = subprocess.Popen(command, cwd=project, env=node_env(node), stdin=subprocess.DEVNULL,
                                start_new_session=True)
     # wrangler runs in its own process group (so that stopping it ends workerd too): a SIGTERM sent to this
