@@ -26,6 +26,7 @@ from mcpdeploy.lock import Lock
 from mcpdeploy.providers.cloudflare import CloudflareClient, LatestVersionNotDeployed
 from mcpdeploy.providers.cloudflare_errors import CloudflareApiError
 from mcpdeploy.redaction import Redactor
+from mcpdeploy.state import StateBackend
 
 SWITCH_SECRET = "MCP_AUTH_DISABLED_UNTIL"
 DEFAULT_MAX_DISABLE = timedelta(hours=1)
@@ -220,13 +221,13 @@ class SwitchOutcome:
     run_id: str
 
 
-def run_disable(client: CloudflareClient, state_dir: Path, environment: str | None, redactor: Redactor, *,
+def run_disable(client: CloudflareClient, state: Path | StateBackend, environment: str | None, redactor: Redactor, *,
                 worker: str, duration: timedelta, argv: list[str], confirm: Callable[[SwitchStatus, datetime], None],
                 on_warning: Callable[[str], None], clock: Clock = utc_now) -> SwitchOutcome:
     """Under the environment's lock: read the switch, confirm, set it to now + duration, journal the run. The
     window starts after the confirmation, so a slow answer at the prompt does not shorten it."""
-    journal = Journal(state_dir, environment, redactor=redactor)
-    with Lock(state_dir, environment, command="auth disable", on_takeover=on_warning) as lock:
+    journal = Journal(state, environment, redactor=redactor)
+    with Lock(state, environment, command="auth disable", on_takeover=on_warning) as lock:
         status = read_status(client, worker, journal, clock())
         confirm(status, clock() + duration)
         lock.renew()
@@ -236,12 +237,12 @@ def run_disable(client: CloudflareClient, state_dir: Path, environment: str | No
         return SwitchOutcome(change, status, run.run_id)
 
 
-def run_enable(client: CloudflareClient, state_dir: Path, environment: str | None, redactor: Redactor, *,
+def run_enable(client: CloudflareClient, state: Path | StateBackend, environment: str | None, redactor: Redactor, *,
                worker: str, argv: list[str], on_warning: Callable[[str], None],
                clock: Clock = utc_now) -> SwitchOutcome:
     """Under the environment's lock: remove the switch if it is set (journaled either way; no write when absent)."""
-    journal = Journal(state_dir, environment, redactor=redactor)
-    with Lock(state_dir, environment, command="auth enable", on_takeover=on_warning):
+    journal = Journal(state, environment, redactor=redactor)
+    with Lock(state, environment, command="auth enable", on_takeover=on_warning):
         status = read_status(client, worker, journal, clock())
         with journal.start("auth enable", argv, None, {"worker": worker}) as run:
             if not status.secret_set:

@@ -7,9 +7,10 @@ environment or from a file named in the configuration, never from a flag value o
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -43,6 +44,17 @@ class EnvVars:
     MCP_API_KEY = "MCP_API_KEY"
     XANO_AUTH_URL = "XANO_AUTH_URL"
     DEBUG = "MCPDEPLOY_DEBUG"
+    # Where the lock, journal and secret-push records live ([state]); the S3 backend's credentials are boto3's
+    # own variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE), read by boto3.
+    STATE_BACKEND = "MCPDEPLOY_STATE_BACKEND"
+    STATE_BUCKET = "MCPDEPLOY_STATE_BUCKET"
+    STATE_PREFIX = "MCPDEPLOY_STATE_PREFIX"
+    STATE_ENDPOINT_URL = "MCPDEPLOY_STATE_ENDPOINT_URL"
+    STATE_REGION = "MCPDEPLOY_STATE_REGION"
+    HTTP_TIMEOUT = "MCPDEPLOY_HTTP_TIMEOUT"  # seconds one HTTP exchange may take, like --timeout
+    HTTP_DEADLINE = "MCPDEPLOY_HTTP_DEADLINE"  # seconds a whole command may spend on HTTP, like --deadline
+    HTTP_MAX_RESPONSE_MB = "MCPDEPLOY_HTTP_MAX_RESPONSE_MB"  # the cap on one answer's decoded size
+    HTTP_TRACE_BODY_KB = "MCPDEPLOY_HTTP_TRACE_BODY_KB"  # how much of each body --trace keeps
 
 
 def _not_a_bool(value: Any) -> Any:
@@ -100,9 +112,40 @@ class SmokeSettings(_Section):
     api_key_file: str | None = None  # a file holding the MCP API key; the key itself never goes in the toml
 
 
+Seconds = Annotated[float, BeforeValidator(_not_a_bool), Field(gt=0, le=86_400)]
+
+
+class HttpSettings(_Section):
+    """How long requests may take and how large answers may be; `--timeout` and `--deadline` win over these.
+    Unset, each command uses its own default (smoke-test allows each request less time than provisioning)."""
+
+    timeout: Seconds | None = None  # per exchange, from sending to the last byte of the answer
+    deadline: Seconds | None = None  # the whole command, retries and their waits included
+    max_response_mb: Annotated[float, BeforeValidator(_not_a_bool), Field(gt=0, le=4096)] = 32
+    trace_body_kb: Annotated[int, BeforeValidator(_not_a_bool), Field(ge=1, le=1_000_000)] = 64
+
+
 class AuthSettings(_Section):
     # The longest `mcpdeploy auth disable --for` accepts, as a duration ("1h", "30m"); see mcpdeploy.auth_switch.
     max_disable: str = "1h"
+
+
+class StateSettings(_Section):
+    """Where the lock, the journal and the secret-push records live (mcpdeploy.state). There is no credential
+    here on purpose: the S3 backend takes them from the environment, as every S3 tool does."""
+
+    backend: Literal["local", "s3"] = "local"
+    bucket: str | None = None
+    prefix: str = ""  # e.g. "usage-mcp": several projects can share a bucket
+    endpoint_url: str | None = None  # R2: https://<account id>.r2.cloudflarestorage.com; unset: AWS
+    region: str | None = None  # R2: "auto"
+
+
+class DeploySettings(_Section):
+    """`mcpdeploy deploy`: the project's deploy command, a shell-style string or a list of words (default
+    `npx wrangler deploy`). It must run `wrangler deploy`, whose output file says which version it made."""
+
+    command: str | list[str] | None = None
 
 
 class Settings(_Section):
@@ -114,6 +157,9 @@ class Settings(_Section):
     secrets: SecretsSettings = SecretsSettings()
     smoke: SmokeSettings = SmokeSettings()
     auth: AuthSettings = AuthSettings()
+    http: HttpSettings = HttpSettings()
+    state: StateSettings = StateSettings()
+    deploy: DeploySettings = DeploySettings()
 
     @property
     def state_dir(self) -> Path:
@@ -153,6 +199,15 @@ _ENV_MAP: dict[tuple[str, str], str] = {
     ("secrets", "credentials_file"): EnvVars.SERVICE_CREDENTIALS_FILE,
     ("smoke", "mcp_url"): EnvVars.MCP_URL,
     ("smoke", "xano_auth_url"): EnvVars.XANO_AUTH_URL,
+    ("http", "timeout"): EnvVars.HTTP_TIMEOUT,
+    ("http", "deadline"): EnvVars.HTTP_DEADLINE,
+    ("http", "max_response_mb"): EnvVars.HTTP_MAX_RESPONSE_MB,
+    ("http", "trace_body_kb"): EnvVars.HTTP_TRACE_BODY_KB,
+    ("state", "backend"): EnvVars.STATE_BACKEND,
+    ("state", "bucket"): EnvVars.STATE_BUCKET,
+    ("state", "prefix"): EnvVars.STATE_PREFIX,
+    ("state", "endpoint_url"): EnvVars.STATE_ENDPOINT_URL,
+    ("state", "region"): EnvVars.STATE_REGION,
 }
 _SECRET_FILES = {
     ("xano", "metadata_token"): ("metadata_token_file", EnvVars.XANO_METADATA_TOKEN),
@@ -192,7 +247,8 @@ def load_settings(
             merged.setdefault(section, {})[key] = value
     for (section, key), (file_key, var) in _SECRET_FILES.items():
         from_env = checked_secret(environ[var], var) if environ.get(var) else None
-        secret = from_env or _read_secret_file(merged.get(section, {}).get(file_key), project_dir)
+        secret = from_env or _read_secret_file(merged.get(section, {}).get(file_key), project_dir,
+                                               f"[{section}] {file_key} or {_ENV_MAP[(section, file_key)]}")
         if secret:
             merged.setdefault(section, {})[key] = secret
     try:
@@ -207,7 +263,7 @@ def load_settings(
         ) from exc
 
 
-_SECTIONS = ("xano", "cloudflare", "secrets", "smoke", "auth")
+_SECTIONS = ("xano", "cloudflare", "secrets", "smoke", "auth", "http", "state", "deploy")
 _NOT_SETTINGS = ("project_dir", "env_name")  # set by mcpdeploy itself, never by the file
 
 
@@ -296,16 +352,29 @@ def checked_secret(value: str, where: str) -> str:
     return value
 
 
-def _read_secret_file(name: Any, project_dir: Path) -> str | None:
+def _read_secret_file(name: Any, project_dir: Path, setting: str) -> str | None:
+    """The token in the file `name` (the value of `setting`). A file others may read is refused, as a credentials
+    key file is (`secrets.load_key`): the token opens the whole account. A name that names no file may be the
+    token itself, pasted where its file belongs: it is then never printed."""
     if not isinstance(name, str) or not name or any(ord(c) < 0x20 for c in name):
         return None  # not a usable file name: the settings' validation reports it next, with its line
     path = Path(name).expanduser()
     if not path.is_absolute():
         path = project_dir / path
     try:
+        mode = stat.S_IMODE(path.stat().st_mode)
         raw = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read the token file {path}: {exc.strerror}") from exc
+        # A path has a folder part that exists; a token has none (or only one that does not exist).
+        looks_like_a_path = ("/" in name or os.sep in name or name.startswith("~")) and path.parent.is_dir()
+        shown = f"the token file {path}" if looks_like_a_path else \
+            f"the token file named by {setting} (the name is not shown: it may be the token itself)"
+        raise UsageError(f"cannot read {shown}: {exc.strerror}",
+                         hint=f"{setting} names a file that holds the token; put the token itself in that file, "
+                         "never in the setting.") from exc
+    if mode & 0o077:
+        raise InputFileError(path, f"the token file is readable by others (mode {mode:04o})",
+                             hint=f"Run `chmod 600 {path}`.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,8 +10,10 @@
     ├── InconsistentResult         read back after apply, a service holds something other than what was sent
     └── ServiceError               talking to a remote service went wrong
         ├── ServiceUnreachable     DNS, refused connection, timeout
-        ├── RateLimited            429 (or 5xx) persisted past the retries
+        ├── RateLimited            429 (or 5xx) persisted past the retries: safe to run again
+        ├── ResponseTooLarge       an answer past the size cap (reading stopped there)
         └── ApiError               the service answered with an error (names the call and its answer)
+            └── WriteOutcomeUnknown    a write answered 5xx: not re-sent, may have been applied; safe to run again
 
 Messages never hold secret values: callers pass names, and `ApiError` texts go through the redactor.
 """
@@ -110,3 +112,16 @@ class ApiError(ServiceError):
         self.detail = detail
         code_part = f" {code}" if code else ""
         super().__init__(f"{service}: {method} {url} answered {status}{code_part}: {detail}", hint=hint)
+
+
+class WriteOutcomeUnknown(ApiError):
+    """A write answered 5xx. It is never re-sent blindly (it may have been applied), and it is an `ApiError` so
+    callers that look the object up after a failed create keep doing so. Running the command again is safe: every
+    step looks up what exists before it writes, so the exit code is the temporary one, not "refused"."""
+
+    exit_code = ExitCode.TEMPORARY
+
+
+class ResponseTooLarge(ServiceError):
+    """An answer grew past the size cap, decoded; reading stopped there. Not a passing fault: running again gets
+    the same answer, so the exit code is the one for an answer mcpdeploy cannot use."""

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     DECLINED = 9  # the person answered no at the confirmation: nothing was changed
     STALE_PLAN = 10  # provision --plan FILE: what exists changed since the plan was saved; nothing was changed
     INCONSISTENT_RESULT = 11  # a service stored something other than what was sent: checked after apply
+    DEGRADED = 12  # status: every source was read and a finding stands (usage stalled, errors, backlog growing)
     USAGE = 64  # bad flags or configuration missing (sysexits EX_USAGE)
     TEMPORARY = 75  # rate limited or retries exhausted: safe to run again (sysexits EX_TEMPFAIL)
     INTERRUPTED = 130  # Ctrl-C

@@ -1,14 +1,15 @@
 """The journal: an append-only record of every mutating run, per environment, that `rollback` and `history` read.
 
-Layout: `<project>/.mcpdeploy/journal/<environment or "default">.jsonl` (folder 0700, file 0600). Each line is
-one event; a run is the events sharing a `run_id`:
+Layout: in the state backend (mcpdeploy.state); locally `<project>/.mcpdeploy/journal/<environment or
+"default">.jsonl` (folder 0700, file 0600), on S3 one object per run. Each line is one event; a run is the events
+sharing a `run_id`:
 
-    run_started     run_id, time, who, command, argv, plan_digest, target
+    run_started     run_id, time, who, command, argv, plan_digest, target, started_ns
     change_applied  run_id, time, resource, kind, action, ids, before, outcome ("done" | "failed"), error
     run_finished    run_id, time, outcome (see OUTCOMES), counts, seconds, error
 
-Each event is written with a single `write()` on an O_APPEND descriptor and fsynced, so concurrent writers
-never interleave and a crash loses at most the line being written. Readers skip such a cut-off line and
+Each event is written whole (locally with a single `write()` on an O_APPEND descriptor, fsynced), so concurrent
+writers never interleave and a crash loses at most the line being written. Readers skip such a cut-off line and
 report it rather than refusing the whole history.
 
 No secret value is ever written: every string goes through the run's `Redactor`, and any key named like a
@@ -23,9 +24,8 @@ import os
 import re
 import secrets as random_source
 import socket
-import sys
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcpdeploy.errors import McpdeployError, UsageError
 from mcpdeploy.redaction import MASK, SECRET_NAMES, Redactor
+from mcpdeploy.state import StateBackend, as_backend
 
 JOURNAL_DIR = "journal"
 DEFAULT_ENVIRONMENT = "default"
@@ -118,7 +119,7 @@ class RunDetail(RunSummary):
 class JournalReading:
     """Everything a read found: the runs (oldest first as written) and the lines it had to skip, with why."""
 
-    path: Path
+    path: Path | str  # the journal file, or where a shared backend keeps it
     details: list[RunDetail] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "path:LINE: reason", ready to print
 
@@ -151,9 +152,15 @@ class JournalReading:
 
 
 class Journal:
-    def __init__(self, state_dir: Path, environment: str | None, *, redactor: Redactor | None = None) -> None:
+    """The journal of one environment. `state` is a StateBackend, or a `.mcpdeploy/` folder for the local one."""
+
+    def __init__(self, state: Path | StateBackend, environment: str | None, *,
+                 redactor: Redactor | None = None) -> None:
         self.environment = environment
-        self.path = state_dir / JOURNAL_DIR / f"{environment_file_stem(environment)}.jsonl"
+        self.backend = as_backend(state)
+        self._stem = environment_file_stem(environment)
+        journal_path = getattr(self.backend, "journal_path", None)
+        self.path: Path | str = journal_path(self._stem) if journal_path else self.backend.journal_location(self._stem)
         self._redactor = redactor or Redactor()
 
     def start(self, command: str, argv: list[str], plan_digest: str | None, target: Mapping[str, Any]) -> RunHandle:
@@ -163,52 +170,25 @@ class Journal:
         self.append({
             "event": "run_started", "run_id": run_id, "time": now.isoformat(), "who": who_am_i(),
             "command": command, "argv": list(argv), "plan_digest": plan_digest, "target": dict(target),
+            # `time` has whole seconds (people read it); this orders runs started within one second, where the
+            # journal is kept as one object per run rather than one file in order.
+            "started_ns": time.time_ns(),
         })
         return RunHandle(self, run_id)
 
     def append(self, event: Mapping[str, Any]) -> None:
-        """Write one event as one whole line. Raises McpdeployError naming the file when it cannot."""
+        """Write one event as one whole line. Raises McpdeployError naming where when it cannot."""
         line = json.dumps(self._scrub(event), ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-        data = line.encode("utf-8")
-        try:
-            self._ensure_folder()
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
-            try:
-                # O_APPEND alone keeps whole lines apart, but the newline check below reads the end of the file,
-                # and another writer's line may be half-copied there; the flock makes check-and-write one step.
-                _lock_exclusively(fd)
-                size = os.fstat(fd).st_size
-                if size == 0:
-                    os.fchmod(fd, 0o600)
-                    _fsync_folder(self.path.parent)
-                # A crash mid-write can leave a last line without its newline; start on a fresh line so ours stays
-                # whole (the cut-off one is skipped by readers).
-                elif hasattr(os, "pread") and os.pread(fd, 1, size - 1) != b"\n":
-                    data = b"\n" + data
-                written = os.write(fd, data)
-                if written != len(data):
-                    raise McpdeployError(f"{self.path}: only {written} of {len(data)} bytes were written (disk full?)")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            raise McpdeployError(f"cannot write the journal {self.path}: {exc.strerror}",
-                                 hint="Check the folder's permissions and free space.") from exc
+        self.backend.append_event(self._stem, str(event["run_id"]), line.encode("utf-8"))
 
     def read(self) -> JournalReading:
-        return read_journal(self.path)
+        return read_journal_sources(self.path, self.backend.journal_sources(self._stem))
 
     def runs(self) -> list[RunSummary]:
         return self.read().runs()
 
     def run(self, run_id: str, *, commands: Collection[str] | None = None) -> RunDetail:
         return self.read().run(run_id, commands=commands)
-
-    def _ensure_folder(self) -> None:
-        folder = self.path.parent
-        if not folder.is_dir():
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
 
     def _scrub(self, value: Any, key: str | None = None) -> Any:
         if key is not None and SECRET_NAMES.search(key):
@@ -297,24 +277,28 @@ class RunHandle:
 
 def read_journal(path: Path) -> JournalReading:
     """Parse a journal file; a missing file is an empty journal. Bad lines are skipped and listed, never fatal."""
-    reading = JournalReading(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return reading
-    except OSError as exc:
-        raise McpdeployError(f"cannot read the journal {path}: {exc.strerror}") from exc
-    lines = raw.split(b"\n")
+    from mcpdeploy.state.local import LocalBackend
+
+    backend = LocalBackend(path.parent.parent)
+    return read_journal_sources(path, backend.journal_sources(path.stem))
+
+
+def read_journal_sources(where: Path | str, sources: Iterable[tuple[str, bytes]]) -> JournalReading:
+    """Parse a journal kept as pieces (one file, or one object per run), in order. Bad lines are skipped and
+    listed as "piece:LINE: reason", never fatal."""
+    reading = JournalReading(where)
     by_id: dict[str, RunDetail] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        is_last_unterminated = number == len(lines)  # after the final "\n" split() leaves b"", so this had none
-        problem = _apply_event(line, by_id, reading)
-        if problem:
-            if is_last_unterminated:
-                problem = "cut off before its end (a run stopped while writing it); skipped"
-            reading.skipped.append(f"{path}:{number}: {problem}")
+    for source, raw in sources:
+        lines = raw.split(b"\n")
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            is_last_unterminated = number == len(lines)  # after the final "\n" split() leaves b"", so this had none
+            problem = _apply_event(line, by_id, reading)
+            if problem:
+                if is_last_unterminated:
+                    problem = "cut off before its end (a run stopped while writing it); skipped"
+                reading.skipped.append(f"{source}:{number}: {problem}")
     return reading
 
 
@@ -355,22 +339,3 @@ def _apply_event(line: bytes, by_id: dict[str, RunDetail], reading: JournalReadi
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def _lock_exclusively(fd: int) -> None:
-    """Held until the descriptor is closed. Windows has no flock; there only the single write() protects lines."""
-    if sys.platform != "win32":
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a newly created file's name durable too (POSIX only; Windows cannot open folders)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,13 +1,15 @@
 """The lease lock: one mutating run per environment at a time, and a lock that heals instead of lingering.
 
-The lease is a small JSON file, `<project>/.mcpdeploy/locks/<environment or "default">.lock`, holding who took it,
-from which process on which host, for what command, and until when. A lease is honoured while it has not
-expired and (on the host that wrote it) its process is alive; otherwise the next run takes it over and says so.
-Ctrl-C and SIGTERM release it before the run unwinds, and `mcpdeploy unlock --force` handles the rest.
+The lease is a small JSON object, `locks/<environment or "default">.lock` in the state backend (by default the
+file `<project>/.mcpdeploy/locks/...`, see mcpdeploy.state), holding who took it, from which process on which
+host, for what command, and until when. A lease is honoured while it has not expired and (on the host that wrote
+it) its process is alive; otherwise the next run takes it over and says so. Ctrl-C and SIGTERM release it before
+the run unwinds, and `mcpdeploy unlock --force` handles the rest.
 
-Reading a lease and deciding to replace it must be one step, or two runs could both decide a stale lease is
-theirs; on POSIX that step runs under an flock on a side file (`<env>.guard`), which the kernel releases if the
-process dies, so the guard itself can never go stale.
+Two runs must never both decide a stale lease is theirs, so every write is conditional on the version read or
+written before it: taking a free lease creates it only if absent, a takeover and a renewal replace only the
+version they saw, a release deletes only its own. The loser of a race gets LockHeld; a holder whose lease was
+taken over finds out at its next renewal, before its next write.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mcpdeploy.errors import LockHeld, McpdeployError
-from mcpdeploy.files.atomic import write_atomic
 from mcpdeploy.journal import environment_file_stem, who_am_i
+from mcpdeploy.state import Conflict, StateBackend, Stored, as_backend, lock_name
 
 LOCKS_DIR = "locks"
 DEFAULT_TTL_SECONDS = 900
@@ -75,27 +77,31 @@ class TakenOver(BaseModel):
 
 
 def lock_path(state_dir: Path, environment: str | None) -> Path:
+    """Where the local backend keeps the lease."""
     return state_dir / LOCKS_DIR / f"{environment_file_stem(environment)}.lock"
 
 
-def unlock_command(state_dir: Path, environment: str | None) -> str:
+def unlock_command(state: Path | StateBackend, environment: str | None) -> str:
     """The exact command that removes this lock, as the person reading the message would type it."""
     parts = ["mcpdeploy", "unlock", "--force"]
-    project = state_dir.parent
-    with contextlib.suppress(OSError):
-        if project.resolve() != Path.cwd().resolve():
-            parts += ["--project-dir", str(project)]
+    state_dir = getattr(as_backend(state), "state_dir", None)
+    if isinstance(state_dir, Path):  # a shared backend is the same from every folder of the project
+        project = state_dir.parent
+        with contextlib.suppress(OSError):
+            if project.resolve() != Path.cwd().resolve():
+                parts += ["--project-dir", str(project)]
     if environment is not None:
         parts += ["--env", environment]
     return shlex.join(parts)
 
 
 class Lock:
-    """`with Lock(settings.state_dir, settings.env_name, command="provision"):` ... Raises LockHeld (exit 4)."""
+    """`with Lock(state, settings.env_name, command="provision"):` ... Raises LockHeld (exit 4). `state` is a
+    StateBackend, or a `.mcpdeploy/` folder for the local one."""
 
     def __init__(
         self,
-        state_dir: Path,
+        state: Path | StateBackend,
         environment: str | None,
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
         *,
@@ -103,9 +109,11 @@ class Lock:
         on_takeover: Callable[[str], None] | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self.state_dir = state_dir
+        self.backend = as_backend(state)
         self.environment = environment
-        self.path = lock_path(state_dir, environment)
+        self.name = lock_name(environment_file_stem(environment))
+        self.location = self.backend.describe(self.name)
+        self.path = Path(self.location)  # meaningful for the local backend only
         self.ttl = timedelta(seconds=ttl_seconds)
         self.command = command
         self.info: LockInfo | None = None  # ours, while held
@@ -113,6 +121,7 @@ class Lock:
         self._on_takeover = on_takeover
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._previous_handlers: dict[int, SignalHandler] = {}
+        self._version: str | None = None  # of the lease object we wrote last
 
     @property
     def held(self) -> bool:
@@ -121,9 +130,10 @@ class Lock:
     def acquire(self) -> TakenOver | None:
         """Take the lease, or raise LockHeld naming the holder. Returns what was taken over, if anything."""
         if self.info is not None:
-            raise RuntimeError(f"{self.path} is already held by this Lock")
+            raise RuntimeError(f"{self.location} is already held by this Lock")
         with self._guard():
-            existing = _read_lease(self.path)
+            stored = self.backend.read(self.name)
+            existing = _parse(stored)
             now = self._clock()
             takeover: TakenOver | None = None
             if existing is _UNREADABLE:
@@ -134,16 +144,14 @@ class Lock:
                     raise LockHeld(
                         f"environment {environment_file_stem(self.environment)!r} is locked by {existing.describe()}.",
                         hint=(f"Wait for that run to finish. If it is not running any more, remove the lock with: "
-                              f"{unlock_command(self.state_dir, self.environment)}"),
+                              f"{unlock_command(self.backend, self.environment)}"),
                     )
                 takeover = TakenOver(previous=existing, reason=reason)
-            if takeover is not None:
-                self.path.unlink(missing_ok=True)
             info = LockInfo(
                 lease_id=random_source.token_hex(8), owner=who_am_i(), pid=os.getpid(), host=socket.gethostname(),
                 command=self.command, environment=self.environment, acquired_at=now, expires_at=now + self.ttl,
             )
-            self._create(info)
+            self._version = self._write(info, stored.version if stored is not None else None)
             self.info = info
         self.taken_over = takeover
         self._install_signal_handlers()
@@ -153,18 +161,22 @@ class Lock:
 
     def renew(self) -> LockInfo:
         """Push the expiry a full TTL ahead; call it between steps of a long run. Raises LockHeld if the lease
-        was lost (it expired and another run took it over, or someone ran `unlock --force`)."""
-        if self.info is None:
+        was lost (it expired and another run took it over, or someone ran `unlock --force`): one conditional
+        write, which fails if the lease is not the very one this run wrote last."""
+        if self.info is None or self._version is None:
             raise RuntimeError("renew() before acquire()")
+        renewed = self.info.model_copy(update={"expires_at": self._clock() + self.ttl})
         with self._guard():
-            current = _read_lease(self.path)
-            if not isinstance(current, LockInfo) or current.lease_id != self.info.lease_id:
-                holder = current.describe() if isinstance(current, LockInfo) else "nobody"
-                self._forget()
-                raise LockHeld(f"this run lost its lock on {self.path} (now held by {holder}).",
-                               hint="Another run may be changing the same environment: check `mcpdeploy history`.")
-            renewed = self.info.model_copy(update={"expires_at": self._clock() + self.ttl})
-            write_atomic(self.path, renewed.model_dump_json(indent=2) + "\n", mode=0o600)
+            try:
+                self._version = self.backend.replace(self.name, _encode(renewed), self._version)
+            except Conflict:
+                current = _parse(self.backend.read(self.name))
+                if not (isinstance(current, LockInfo) and current == renewed):  # else: our write landed after all
+                    holder = current.describe() if isinstance(current, LockInfo) else "nobody"
+                    self._forget()
+                    raise LockHeld(f"this run lost its lock on {self.location} (now held by {holder}).",
+                                   hint="Another run may be changing the same environment: check `mcpdeploy "
+                                        "history`.") from None
             self.info = renewed
         return renewed
 
@@ -174,11 +186,13 @@ class Lock:
             return False
         removed = False
         with self._guard():
-            current = _read_lease(self.path)
-            if isinstance(current, LockInfo) and current.lease_id == self.info.lease_id:
-                self.path.unlink(missing_ok=True)
+            try:
+                self.backend.delete(self.name, self._version)
                 removed = True
-            self._forget()
+            except Conflict:
+                pass  # taken over since: it is someone else's now
+            finally:
+                self._forget()
         return removed
 
     def __enter__(self) -> Lock:
@@ -198,22 +212,24 @@ class Lock:
             return "process_gone"
         return None  # on another host its process cannot be checked from here: only expiry frees it
 
-    def _create(self, info: LockInfo) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        data = (info.model_dump_json(indent=2) + "\n").encode("utf-8")
+    def _write(self, info: LockInfo, replacing: str | None) -> str:
+        """Create the lease, or replace the stale one seen (its version `replacing`); the new version."""
+        data = _encode(info)
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError as exc:  # only without a guard (Windows): another run got there first
-            raise LockHeld(f"{self.path} was taken by another run a moment ago.",
-                           hint="Wait for that run to finish; `mcpdeploy history` shows it.") from exc
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            if replacing is None:
+                return self.backend.create(self.name, data)
+            return self.backend.replace(self.name, data, replacing)
+        except Conflict:
+            # A write whose answer was lost and was sent again finds itself: that lease is ours.
+            current = self.backend.read(self.name)
+            if current is not None and _parse(current) == info:
+                return current.version
+            raise LockHeld(f"{self.location} was taken by another run a moment ago.",
+                           hint="Wait for that run to finish; `mcpdeploy history` shows it.") from None
 
     def _forget(self) -> None:
         self.info = None
+        self._version = None
         self._restore_signal_handlers()
 
     def _install_signal_handlers(self) -> None:
@@ -229,7 +245,7 @@ class Lock:
         self._previous_handlers.clear()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self.path in _guards_held:
+        if self._step_key() in _guards_held:
             # Releasing now would wait on the guard this very process holds; let the guard's owner finish its
             # step, then it releases us and raises.
             _deferred_releases.append(self)
@@ -237,32 +253,29 @@ class Lock:
         self.release()
         raise KeyboardInterrupt
 
+    def _step_key(self) -> str:
+        return self.location
+
     def _guard(self) -> contextlib.AbstractContextManager[None]:
-        return guard(self.path)
+        return guard(self.backend, self.name)
 
 
-# Guards this process holds right now, and leases whose signal arrived while one was held (see _on_signal).
-_guards_held: set[Path] = set()
+# Steps this process is inside right now, and leases whose signal arrived meanwhile (see _on_signal).
+_guards_held: set[str] = set()
 _deferred_releases: list[Lock] = []
 
 
 @contextlib.contextmanager
-def guard(path: Path) -> Iterator[None]:
-    """Serialise read-decide-write on a lease between processes of this host."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if sys.platform == "win32":  # no flock; O_EXCL creation still stops two runs taking a free lock
-        yield
-        return
-    import fcntl
-
-    fd = os.open(path.with_suffix(".guard"), os.O_RDWR | os.O_CREAT, 0o600)
-    _guards_held.add(path)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing drops the flock
-        _guards_held.discard(path)
+def guard(backend: StateBackend, name: str) -> Iterator[None]:
+    """One read-decide-write step on the lease `name`. A signal that arrives inside it is acted on at its end:
+    releasing from the handler would wait on the local flock this very process holds."""
+    key = backend.describe(name)
+    with backend.step(name):
+        _guards_held.add(key)
+        try:
+            yield
+        finally:
+            _guards_held.discard(key)
     if _deferred_releases and not _guards_held:
         pending = list(_deferred_releases)
         _deferred_releases.clear()
@@ -278,37 +291,39 @@ class _Unreadable:
 _UNREADABLE = _Unreadable()
 
 
-def _read_lease(path: Path) -> LockInfo | _Unreadable | None:
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
+def _encode(info: LockInfo) -> bytes:
+    return (info.model_dump_json(indent=2) + "\n").encode("utf-8")
+
+
+def _parse(stored: Stored | None) -> LockInfo | _Unreadable | None:
+    if stored is None:
         return None
-    except OSError as exc:
-        raise McpdeployError(f"cannot read the lock {path}: {exc.strerror}") from exc
     try:
-        return LockInfo.model_validate(json.loads(text))
+        return LockInfo.model_validate(json.loads(stored.data.decode("utf-8")))
     except (ValueError, ValidationError):
         return _UNREADABLE
 
 
-def read_lock(state_dir: Path, environment: str | None) -> LockInfo | None:
-    """The current lease, or None. An unreadable lease file raises McpdeployError naming it."""
-    path = lock_path(state_dir, environment)
-    lease = _read_lease(path)
+def read_lock(state: Path | StateBackend, environment: str | None) -> LockInfo | None:
+    """The current lease, or None. An unreadable lease raises McpdeployError naming it."""
+    backend = as_backend(state)
+    name = lock_name(environment_file_stem(environment))
+    lease = _parse(backend.read(name))
     if isinstance(lease, _Unreadable):
-        raise McpdeployError(f"{path} is not a readable lock file.",
-                             hint=f"Remove it with: {unlock_command(state_dir, environment)}")
+        raise McpdeployError(f"{backend.describe(name)} is not a readable lock file.",
+                             hint=f"Remove it with: {unlock_command(backend, environment)}")
     return lease
 
 
-def force_unlock(state_dir: Path, environment: str | None) -> LockInfo | None:
+def force_unlock(state: Path | StateBackend, environment: str | None) -> LockInfo | None:
     """Remove the lease whoever holds it. Returns what it held (None if there was no lock, or it was unreadable)."""
-    path = lock_path(state_dir, environment)
-    if not path.parent.is_dir():
+    backend = as_backend(state)
+    name = lock_name(environment_file_stem(environment))
+    if backend.read(name) is None:  # nothing to remove (and no guard file to leave behind)
         return None
-    with guard(path):
-        lease = _read_lease(path)
-        path.unlink(missing_ok=True)
+    with guard(backend, name):
+        lease = _parse(backend.read(name))
+        backend.delete(name)
     return lease if isinstance(lease, LockInfo) else None
 
 

@@ -24,6 +24,7 @@ from mcpdeploy.providers.http import HttpOptions
 from mcpdeploy.providers.xano import XanoClient
 from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
 from mcpdeploy.spec.models import Spec
+from mcpdeploy.state import StateBackend, open_state
 
 NO_CREDENTIALS = ("No service credentials configured ([secrets] credentials_file or "
                   "MCPDEPLOY_SERVICE_CREDENTIALS_FILE) and none in .dev.vars: "
@@ -39,6 +40,7 @@ class Pipeline:
     xano: XanoClient
     cloudflare: CloudflareClient | None
     resolver: CredentialsResolver
+    state: StateBackend  # where the lock, the journal and the secret-push record live
     outputs: dict[str, Any] = field(default_factory=dict)
     recipes: dict[str, FileRecipe] = field(default_factory=dict)
 
@@ -73,7 +75,8 @@ class Pipeline:
             if self.resolver.source == "none":
                 notes.append(NO_CREDENTIALS)
             else:
-                changes += plan_worker_secrets(self.cloudflare, self.settings, self.resolver, self.outputs)
+                changes += plan_worker_secrets(self.cloudflare, self.settings, self.resolver, self.outputs,
+                                               self.state)
         return Plan(changes=tuple(changes), target=self.target(), notes=tuple(notes))
 
     def target(self) -> dict[str, Any]:
@@ -94,7 +97,7 @@ class Pipeline:
         }
         if self.cloudflare is not None:
             executors["cloudflare"] = CloudflareExecutor(self.cloudflare)
-            executors["secrets"] = SecretsExecutor(self.cloudflare, self.settings, self.resolver)
+            executors["secrets"] = SecretsExecutor(self.cloudflare, self.settings, self.resolver, self.state)
         return apply_plan(plan, executors, progress, outputs=self.outputs)
 
     def verify(self, applied: ApplyResult) -> list[Change]:
@@ -117,6 +120,7 @@ class Pipeline:
         self.outputs["xano_api_base_url"] = self.xano.runtime_base_url(canonical)
 
     def close(self) -> None:
+        """The HTTP clients; the state backend stays open for the lock's release (its owner closes it)."""
         self.xano.close()
         if self.cloudflare is not None:
             self.cloudflare.close()
@@ -135,8 +139,10 @@ def open_pipeline(settings: Settings, options: HttpOptions) -> Pipeline:
     resolver = credentials_resolver(settings)
     check_local_files(settings)
     instance_url, workspace_id, token = settings.require_xano()
+    state = open_state(settings)
     xano = XanoClient(instance_url, token, workspace_id, branch=settings.xano.branch, options=options)
     cloudflare = None
     if cf.api_token is not None and cf.account_id:
         cloudflare = CloudflareClient(cf.api_base_url, cf.api_token.get_secret_value(), cf.account_id, options=options)
-    return Pipeline(settings=settings, spec=spec, xano=xano, cloudflare=cloudflare, resolver=resolver)
+    return Pipeline(settings=settings, spec=spec, xano=xano, cloudflare=cloudflare, resolver=resolver,
+                    state=state)

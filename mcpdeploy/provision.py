@@ -6,7 +6,8 @@ The lock is taken before planning, so the plan cannot go stale under a concurren
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,14 +68,17 @@ def run_provision(
     on_applied: Callable[[AppliedChange], None],
     on_warning: Callable[[str], None],
     expected: tuple[Path, str] | None = None,
+    only: Collection[str] | None = None,
 ) -> ProvisionOutcome:
     """`expected` is a saved plan (its file and digest): the run stops, changing nothing, unless planning again
-    gives the same changes."""
-    journal = Journal(settings.state_dir, settings.env_name, redactor=http.redactor)
+    gives the same changes. `only`: plan and apply just these providers (`provision --deploy` holds the secrets
+    back until the Worker is deployed)."""
     pipeline = open_pipeline(settings, http)  # local inputs checked before the lock and any request
-    with Lock(settings.state_dir, settings.env_name, command="provision", on_takeover=on_warning) as lock:
+    journal = Journal(pipeline.state, settings.env_name, redactor=http.redactor)
+    with contextlib.closing(pipeline.state), \
+            Lock(pipeline.state, settings.env_name, command="provision", on_takeover=on_warning) as lock:
         try:
-            plan = pipeline.plan()
+            plan = pipeline.plan(only)
             show_plan(plan)
             if expected is not None:
                 check_still_current(plan, *expected)

@@ -68,14 +68,16 @@ class Redactor:
         return text
 
     def excerpt(self, text: str, limit: int | None = None) -> str:
-        """`text` from the network, fit for a one-line message: secrets masked, then blanks folded and control
-        characters escaped, then cut to `limit` characters (an ellipsis says it was). The order is the point:
+        """`text` from the network, fit for a one-line message: secrets masked, then blanks folded (line breaks
+        included: a server must not start lines of its own in a CI log) and control characters escaped, then cut
+        to `limit` characters (an ellipsis says it was). The order is the point:
         masking after the cut would miss a secret the cut went through, and leave its first characters.
 
         A text that already ends in the first characters of a secret (a body cut short before it reached us) has
         them masked too."""
         text = self._mask_cut_tail(self.redact(text))
         text = self.redact(" ".join(text.split()))  # folding blanks can join a secret split across lines
+        text = printable(text)
         if limit is not None and len(text) > limit:
             text = text[:max(limit - len(ELLIPSIS), 0)].rstrip() + ELLIPSIS
         return text

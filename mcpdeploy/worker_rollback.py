@@ -50,6 +50,7 @@ from mcpdeploy.plan.worker_secrets import forget_pushed_secrets
 from mcpdeploy.providers.cloudflare import CloudflareClient, SecretsChangedSinceVersion
 from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_BYTES, Deployment, WorkerVersion, annotation_message
 from mcpdeploy.redaction import Redactor
+from mcpdeploy.state import StateBackend
 
 DEFAULT_MESSAGE = "mcpdeploy rollback"
 JOURNAL_KIND = "worker_deployment"
@@ -253,9 +254,9 @@ def _is_rollback(deployment: Deployment, replaced: Deployment, history: _Version
     return not uploaded and bool(_ROLLBACK_MESSAGE.match(deployment.message or ""))
 
 
-def journaled_rollbacks(state_dir: Path, environment: str | None, worker: str) -> frozenset[str]:
+def journaled_rollbacks(state: Path | StateBackend, environment: str | None, worker: str) -> frozenset[str]:
     """Ids of the deployments this project's journal records as rollbacks of `worker` (only reads)."""
-    reading = Journal(state_dir, environment).read()
+    reading = Journal(state, environment).read()
     return frozenset(str(change.ids["deployment_id"]) for run in reading.details for change in run.changes
                      if change.kind == JOURNAL_KIND and change.action == "rollback" and change.outcome == "done"
                      and change.ids.get("worker") == worker and change.ids.get("deployment_id"))
@@ -352,7 +353,7 @@ class RollbackOutcome:
 
 def run_worker_rollback(
     client: CloudflareClient,
-    state_dir: Path,
+    state: Path | StateBackend,
     environment: str | None,
     redactor: Redactor,
     *,
@@ -368,10 +369,10 @@ def run_worker_rollback(
 ) -> RollbackOutcome:
     """Under the environment's lock: plan from what is live now, confirm, deploy, journal. A run that finds
     nothing to do is journaled too (as no_changes), as provision does."""
-    journal = Journal(state_dir, environment, redactor=redactor)
-    with Lock(state_dir, environment, command="rollback", on_takeover=on_warning) as lock:
+    journal = Journal(state, environment, redactor=redactor)
+    with Lock(state, environment, command="rollback", on_takeover=on_warning) as lock:
         plan = plan_rollback(client, worker, to=to, message=message,
-                             rollbacks=journaled_rollbacks(state_dir, environment, worker))
+                             rollbacks=journaled_rollbacks(state, environment, worker))
         show_plan(plan)
         digest = plan_digest(plan)
         target = {"worker": worker, "to": to}
@@ -383,7 +384,7 @@ def run_worker_rollback(
         lock.renew()  # a long look at the prompt must not leave us acting on a lease someone else took over
         with journal.start("rollback", argv, digest, target) as run:
             result = execute_rollback(client, plan, run, force=force, force_command=force_command(plan))
-        if forget_pushed_secrets(state_dir, environment, worker):
+        if forget_pushed_secrets(state, environment, worker):
             on_warning("the Worker now runs with the secrets that version had, not the last SERVICE_CREDENTIALS "
                        "pushed; the next `wrangler deploy` brings the latest ones back, and `mcpdeploy provision` "
                        "then checks and pushes them")

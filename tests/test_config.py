@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mcpdeploy.config import load_settings
-from mcpdeploy.errors import InputFileError, UsageError
+from mcpdeploy.errors import InputFileError, McpdeployError, UsageError
+from mcpdeploy.secrets import create_key_file, load_key
 
 CONFIG = """\
 # shared by every environment
@@ -65,6 +69,7 @@ def test_cloudflare_base_url_can_be_pointed_elsewhere_by_wranglers_variable(proj
 
 def test_tokens_come_from_the_environment_or_a_file_and_stay_secret(project: Path) -> None:
     (project / "token.txt").write_text("from-file-token\n")
+    (project / "token.txt").chmod(0o600)
     write_config(project, CONFIG.replace('api_group = "mcp"', 'metadata_token_file = "token.txt"'))
     from_file = load_settings(project, environ={})
     assert from_file.xano.metadata_token is not None
@@ -137,3 +142,52 @@ def test_a_bad_value_in_an_environment_section_is_reported_at_its_own_line(proje
     with pytest.raises(InputFileError) as caught:
         load_settings(project, env_name="staging", environ={})
     assert caught.value.line == 5
+
+
+# --- token files: private like the key file, and never printed when they are the token itself --------------------
+
+FILE_SETTINGS = settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FILE_SETTINGS
+@given(mode=st.integers(min_value=0o400, max_value=0o777), service=st.sampled_from(["xano", "cloudflare"]))
+def test_a_token_file_others_may_read_is_refused_exactly_when_a_key_file_would_be(
+    project: Path, mode: int, service: str,
+) -> None:
+    """Every mode the owner can read: the token file and the credentials key file get the same verdict and the
+    same kind of message."""
+    token_file, key_file = project / "token", project / ".mcpdeploy" / "keys" / "default.key"
+    token_file.write_text("a-token-of-the-right-shape\n")
+    if not key_file.exists():
+        create_key_file(project, None)
+    token_file.chmod(mode)
+    key_file.chmod(mode)
+    variable = "XANO_METADATA_TOKEN_FILE" if service == "xano" else "CLOUDFLARE_API_TOKEN_FILE"
+    verdicts = []
+    for read in (lambda: load_settings(project, environ={variable: str(token_file)}),
+                 lambda: load_key(project, None, environ={})):
+        try:
+            read()
+            verdicts.append("accepted")
+        except InputFileError as exc:
+            assert "readable by others" in exc.problem and exc.hint == f"Run `chmod 600 {exc.path}`."
+            verdicts.append("refused")
+    assert verdicts[0] == verdicts[1] == ("refused" if mode & 0o077 else "accepted"), oct(mode)
+
+
+@FILE_SETTINGS
+@given(token=st.text(alphabet=string.ascii_letters + string.digits + "-._~/+=", min_size=12, max_size=60)
+       .map(lambda s: "Zq~" + s),
+       where=st.sampled_from(["XANO_METADATA_TOKEN_FILE", "CLOUDFLARE_API_TOKEN_FILE", "[xano]", "[cloudflare]"]))
+def test_a_token_given_where_its_file_belongs_is_never_printed(project: Path, token: str, where: str) -> None:
+    environ = {}
+    if where.startswith("["):
+        key = "metadata_token_file" if where == "[xano]" else "api_token_file"
+        write_config(project, f'{where}\n{key} = "{token}"\n')
+    else:
+        environ[where] = token
+    with pytest.raises(McpdeployError) as caught:
+        load_settings(project, environ=environ)
+    shown = f"{caught.value.message}\n{caught.value.hint}"
+    assert "cannot read the token file" in shown
+    assert not [token[:n] for n in range(4, len(token) + 1) if token[:n] in shown], shown

@@ -13,11 +13,18 @@ from __future__ import annotations
 import json
 import re
 import stat
-from collections.abc import Callable, Iterator
+import string
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
+import httpx
 import pytest
+import respx
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
 
 from mcpdeploy.config import load_settings
 from mcpdeploy.sandbox import credentials
@@ -25,9 +32,11 @@ from mcpdeploy.sandbox.core import Fault, Sandbox
 from mcpdeploy.sandbox.mcp_endpoint import AUTH_API_GROUP
 from mcpdeploy.sandbox.server import SandboxServer
 from mcpdeploy.sandbox.session import record_served
+from mcpdeploy.sandbox.transport import SandboxTransport
 from mcpdeploy.sandbox.xano_runtime import add_api_key
 from mcpdeploy.secrets import generate_key
 from tests.conftest import CliResult
+from tests.test_redaction import ENCODINGS, SECRET_HEAD, leaked_prefixes
 
 Cli = Callable[..., CliResult]
 
@@ -245,7 +254,7 @@ def test_refusals_and_server_failures_leak_no_secret(
     # A server failure on the one request that carries the credentials key and SERVICE_CREDENTIALS.
     run(0, "sandbox", "deploy-worker", "--json")
     sandbox.add_fault(Fault(match=r"^PATCH /client/v4/.*/secrets-bulk$", status=500))
-    failed = run(6, "provision", "--sandbox", "--yes", "--json", "--trace", trace("provision-fault"))
+    failed = run(75, "provision", "--sandbox", "--yes", "--json", "--trace", trace("provision-fault"))
     assert "secrets-bulk answered 500" in failed.stderr
     assert sandbox.faults[-1].times == 0, "the secrets push should have met the fault"
 
@@ -277,3 +286,200 @@ def test_refusals_and_server_failures_leak_no_secret(
         },
         credentials_key=credentials_key,
     )
+
+
+# --- hostile answers: a token echoed back by a server, at every cut point ------------------------------------------
+#
+# Each example gives the run freshly generated tokens, serves Xano, Cloudflare and the MCP endpoint from an in-process
+# sandbox behind respx (the real clients, retries, parsers and reports run unchanged), and has one request answered by
+# a hostile server that echoes the request's Authorization header: in the body, placed so the token straddles one of
+# the limits messages are cut at, in one of the encodings servers use, and in the response headers. Then every output
+# is searched for the token and for each of its prefixes of 4 characters or more.
+
+# No shrinking: a run takes a fifth of a second, and the first failing example already names the leak.
+HOSTILE = settings(max_examples=40, phases=[Phase.explicit, Phase.generate],
+                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+HOSTILE_SECRETS = st.text(alphabet=string.ascii_letters + string.digits + "-._~/+=", min_size=12, max_size=40).map(
+    lambda s: SECRET_HEAD + s)
+SANDBOX_URL = "http://sandbox.test"
+ECHOED_BEFORE = "Authorization: Bearer "
+# Every limit a message cuts network text at (codes, headers, bodies, messages), and a little past the longest.
+CUT_POINTS = (40, 60, 80, 120, 160, 300)
+FILLER_WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+
+
+@dataclass(frozen=True)
+class HostileAnswer:
+    status: int
+    shape: str  # html | plain | xano | cloudflare | echo-json
+    encoding: str  # a key of ENCODINGS
+    offset: int  # where the token starts in the quoted text: around a cut point
+    in_headers: bool
+    controls: str = ""  # control characters the server slips in front of the echo
+
+
+    def response(self, request: httpx.Request) -> httpx.Response:
+        auth = request.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ")
+        lead = (FILLER_WORDS * 10)[:max(self.offset - len(ECHOED_BEFORE), 0)]
+        echoed = ECHOED_BEFORE + ENCODINGS[self.encoding](token)
+        text = f"{lead}{self.controls}{echoed} and the rest of the page"
+        headers = {"x-echo": echoed, "cf-ray": echoed, "www-authenticate": f'Basic realm="{echoed}"'} \
+            if self.in_headers else {}
+        if self.shape in ("html", "plain"):
+            kind = "text/html" if self.shape == "html" else "text/plain"
+            if self.in_headers:
+                kind += f"; charset=utf-8; echo={ENCODINGS[self.encoding](token)}"
+            body = f"<html><title>{text}</title><body>{text}</body></html>" if self.shape == "html" else text
+            return httpx.Response(self.status, headers={**headers, "content-type": kind}, text=body)
+        document: dict[str, object] = {
+            "xano": {"code": "ERROR_CODE_BAD_REQUEST", "message": text, "payload": {"param": echoed}},
+            "cloudflare": {"success": False, "errors": [{"code": 10000, "message": text}], "messages": [],
+                           "result": None},
+            "echo-json": {"received": {"authorization": auth, "note": text}},
+        }[self.shape]
+        return httpx.Response(self.status, headers=headers, json=document)
+
+
+def hostile_answers() -> st.SearchStrategy[HostileAnswer]:
+    # A retried status (429, 5xx) would make the run sleep through its backoffs; the statuses below are final.
+    status = st.sampled_from([200, 400, 401, 403, 404, 409, 422])
+    shapes = st.sampled_from(["html", "plain", "xano", "cloudflare", "echo-json"])
+    offsets = st.builds(lambda cut, back: max(cut - back, 0), st.sampled_from(CUT_POINTS), st.integers(0, 45))
+    return st.builds(HostileAnswer, status, shapes, st.sampled_from(sorted(ENCODINGS)), offsets, st.booleans(),
+                     CONTROLS) \
+        .filter(lambda a: a.status != 200 or a.shape in ("html", "plain"))  # a 2xx JSON answer is data, not an error
+
+
+class HostileNetwork:
+    """The sandbox behind respx, run with our own tokens: requests bearing them reach the sandbox with its fixed ones,
+    and the request matching `victim` after `skip` others did gets the hostile answer instead."""
+
+    def __init__(self, state: Path, tokens: dict[str, str], victim: str, answer: HostileAnswer,
+                 skip: int = 0) -> None:
+        self.box = Sandbox(state)
+        self._skip = skip
+        self._inner = SandboxTransport(self.box)
+        self._tokens = tokens  # ours -> the sandbox's
+        self._victim = re.compile(victim)
+        self._answer = answer
+        self.hit: str | None = None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        line = f"{request.method} {request.url.path}"
+        if self.hit is None and self._victim.search(line):
+            if self._skip == 0:
+                self.hit = line
+                return self._answer.response(request)
+            self._skip -= 1
+        headers = dict(request.headers)
+        ours = headers.get("authorization", "").removeprefix("Bearer ")
+        if ours in self._tokens:
+            headers["authorization"] = f"Bearer {self._tokens[ours]}"
+        return self._inner.handle_request(httpx.Request(request.method, request.url, headers=headers,
+                                                        content=request.content))
+
+
+def everything_written(*folders: Path) -> Iterator[tuple[str, str]]:
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                yield str(path), path.read_bytes().decode("utf-8", errors="replace")
+
+
+def assert_nothing_of(secrets: dict[str, str], outputs: Iterable[tuple[str, str]]) -> None:
+    found = [f"{what}: {leak} in {where}" for where, text in outputs for what, secret in secrets.items()
+             for leak in leaked_prefixes(text, secret)]
+    assert not found, "secrets leaked:\n" + "\n".join(found[:20])
+
+
+# What a server can send to take over a terminal or a CI log: escape sequences, a line of its own that the runner
+# would read as a workflow command, C1 controls (CSI), bidi overrides, a bell, a NUL.
+INJECTED_LINE = "::error::injected by the server"
+CONTROLS = st.lists(st.sampled_from(["\x1b[2J\x1b[31m", f"\r\n{INJECTED_LINE}\r\n", "\n::add-mask::x\n", "\x9b31m",
+                                     "\u202e", "\u2066", "\x07", "\x00", "\x85", "\u2028", "\x1b]8;;http://x\x07"]),
+                    max_size=3).map("".join)
+
+
+def is_unsafe(c: str) -> bool:
+    """A character that acts on a terminal or a log instead of being shown."""
+    return c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def assert_no_control_characters(outputs: Iterable[tuple[str, str]]) -> None:
+    found = [f"{unicodedata.name(c, hex(ord(c)))} in {where}" for where, text in outputs for c in set(text)
+             if is_unsafe(c)]
+    found += [f"a line of the server's own in {where}" for where, text in outputs
+              if any(line.startswith(("::error::injected", "::add-mask::")) for line in text.splitlines())]
+    assert not found, "control characters reached the output:\n" + "\n".join(found)
+
+
+PROVISION_VICTIMS = [
+    r"^GET /api:meta/workspace/1/table$", r"^POST /api:meta/workspace/1/table$",
+    r"^POST /api:meta/workspace/1/apigroup$", r"^POST /api:meta/workspace/1/apigroup/\d+/api$",
+    r"^GET /client/v4/user/tokens/verify$", r"^GET /client/v4/accounts/\w+/queues$", r"^POST /client/v4/.*/queues$",
+    r"^GET /client/v4/.*/script-settings$",
+]
+
+
+@HOSTILE
+@given(xano_token=HOSTILE_SECRETS, cloudflare_token=HOSTILE_SECRETS, victim=st.sampled_from(PROVISION_VICTIMS),
+       answer=hostile_answers())
+def test_a_token_echoed_by_xano_or_cloudflare_reaches_no_output(
+    cli: Cli, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, xano_token: str,
+    cloudflare_token: str, victim: str, answer: HostileAnswer,
+) -> None:
+    """stdout, stderr, `--json`, the trace and the journal of a provision that meets the hostile answer."""
+    assume(xano_token != cloudflare_token)  # the fake network tells the services apart by their tokens
+    folder = tmp_path_factory.mktemp("hostile")
+    project = folder / "worker"
+    project.mkdir()
+    (project / "wrangler.toml").write_text('name = "usage-mcp"\nmain = "src/index.ts"\n')
+    network = HostileNetwork(folder / "sandbox", {xano_token: credentials.XANO_METADATA_TOKEN,
+                                                  cloudflare_token: credentials.CLOUDFLARE_API_TOKEN}, victim, answer)
+    for name, value in {"XANO_INSTANCE_URL": SANDBOX_URL, "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
+                        "XANO_METADATA_TOKEN": xano_token, "CLOUDFLARE_API_BASE_URL": f"{SANDBOX_URL}/client/v4",
+                        "CLOUDFLARE_API_TOKEN": cloudflare_token,
+                        "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID}.items():
+        monkeypatch.setenv(name, value)
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route().mock(side_effect=network)
+        result = cli("provision", "--yes", "--json", "--project-dir", str(project), "--trace",
+                     str(folder / "trace.jsonl"))
+    assert network.hit, f"no request matched {victim}"
+    assert "Traceback" not in result.stderr
+    outputs = [("stdout", result.stdout), ("stderr", result.stderr), *everything_written(folder)]
+    assert_nothing_of({"the Xano token": xano_token, "the Cloudflare token": cloudflare_token}, outputs)
+    assert_no_control_characters(outputs[:2])
+    json.loads(result.stdout)
+
+
+SMOKE_VICTIMS = [r"^GET /api:\w+/auth/me$", r"^POST /mcp$", r"^GET /mcp$", r"^DELETE /mcp$", r"."]
+
+
+@HOSTILE
+@given(key=HOSTILE_SECRETS, victim=st.sampled_from(SMOKE_VICTIMS), skip=st.integers(0, 6), answer=hostile_answers())
+def test_a_key_echoed_by_the_mcp_server_reaches_no_report(
+    cli: Cli, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, key: str, victim: str,
+    skip: int, answer: HostileAnswer,
+) -> None:
+    """stdout, stderr (`::error` lines included), `--json`, JUnit, the step summary and the trace of a smoke test
+    whose matching request after `skip` others meets the hostile answer (or none, when fewer match)."""
+    folder = tmp_path_factory.mktemp("hostile-smoke")
+    network = HostileNetwork(folder / "sandbox", {}, victim, answer, skip)
+    add_api_key(network.box, key, {"id": 7, "name": "Leak Hunter", "email": "hunter@example.com"})
+    monkeypatch.setenv("MCP_API_KEY", key)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(folder / "step-summary.md"))
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route().mock(side_effect=network)
+        result = cli("smoke-test", "--url", f"{SANDBOX_URL}/mcp", "--xano-url", f"{SANDBOX_URL}/{AUTH_API_GROUP}",
+                     "--json", "--junit-xml", str(folder / "smoke.xml"), "--trace", str(folder / "trace.jsonl"))
+    assert "Traceback" not in result.stderr
+    reports = [("stdout", result.stdout), ("stderr", result.stderr), *everything_written(folder)]
+    assert_nothing_of({"the MCP API key": key}, reports)
+    # The trace keeps what was received, as JSON; every report meant for people or CI shows it escaped.
+    assert_no_control_characters([(where, text) for where, text in reports if not where.endswith(".jsonl")])
+    json.loads(result.stdout)
+    if (folder / "smoke.xml").exists():
+        ElementTree.parse(folder / "smoke.xml")

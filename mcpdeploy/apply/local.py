@@ -17,6 +17,7 @@ from mcpdeploy.plan.models import Change
 from mcpdeploy.plan.service_credentials import CredentialsResolver
 from mcpdeploy.plan.worker_secrets import newest_version, secrets_pushed_since, write_intent, write_record
 from mcpdeploy.providers.cloudflare import CloudflareClient
+from mcpdeploy.state import StateBackend
 
 
 class FileExecutor:
@@ -46,19 +47,22 @@ class FileExecutor:
 
 
 class SecretsExecutor:
-    def __init__(self, client: CloudflareClient, settings: Settings, resolver: CredentialsResolver) -> None:
+    def __init__(self, client: CloudflareClient, settings: Settings, resolver: CredentialsResolver,
+                 state: StateBackend) -> None:
         self.client = client
         self.settings = settings
         self.resolver = resolver
+        self.state = state
 
     def execute(self, changes: Sequence[Change], record: Progress, outputs: dict[str, Any]) -> None:
         for change in changes:
             script = change.params["script"]
             try:
                 key, value = self.resolver.resolve(outputs.get(XANO_URL_OUTPUT))
+                plaintext = self.resolver.desired(outputs.get(XANO_URL_OUTPUT))
                 values = {secrets.SERVICE_CREDENTIALS_VAR: value, secrets.KEY_VAR: key}
                 before = newest_version(self.client, script)
-                write_intent(self.settings, script, values, key, before)
+                write_intent(self.state, self.settings.env_name, script, values, key, plaintext, before)
                 try:
                     self.client.put_secrets_bulk(script, values)
                 except (ServiceUnreachable, ApiError) as exc:
@@ -68,7 +72,7 @@ class SecretsExecutor:
                         raise
                     if not secrets_pushed_since(self.client, script, before):
                         raise
-                write_record(self.settings, script, values, key)
+                write_record(self.state, self.settings.env_name, script, values, key, plaintext)
             except McpdeployError as exc:
                 record(AppliedChange(change, "failed", error=exc.message))
                 raise

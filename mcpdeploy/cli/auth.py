@@ -12,7 +12,19 @@ from typing import TYPE_CHECKING
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, YES, command_settings, confirm, http_options
+from mcpdeploy.cli.common import (
+    DEADLINE,
+    ENV,
+    JSON,
+    PROJECT_DIR,
+    SANDBOX,
+    TIMEOUT,
+    TRACE,
+    YES,
+    command_settings,
+    confirm,
+    http_options,
+)
 from mcpdeploy.cli.output import emit_json, make_console
 
 if TYPE_CHECKING:
@@ -39,13 +51,17 @@ def disable_command(
     yes: bool = YES,
     json_output: bool = JSON,
     trace: Path | None = TRACE,
+    timeout: float | None = TIMEOUT,
+    deadline: float | None = DEADLINE,
 ) -> int:
     """Let requests without an API key through until now + DURATION; auth comes back by itself after that."""
     from mcpdeploy.auth_switch import checked_duration, format_duration, iso, run_disable
     from mcpdeploy.cli.rollback import worker_client
+    from mcpdeploy.state import open_state
 
     console = make_console()
-    with command_settings(project_dir, env, sandbox) as settings, http_options(trace, settings) as options, \
+    with command_settings(project_dir, env, sandbox) as settings, \
+            http_options(trace, settings, timeout=timeout, deadline=deadline) as options, \
             worker_client(settings, options) as (client, worker):
         duration = checked_duration(duration_text, settings.auth.max_disable)
 
@@ -56,7 +72,7 @@ def disable_command(
             confirm(f"Switch authentication OFF on {worker} for {format_duration(duration)} (until about "
                     f"{iso(until)})? Anyone will be able to call it without a key.", yes=yes)
 
-        outcome = run_disable(client, settings.state_dir, settings.env_name, options.redactor, worker=worker,
+        outcome = run_disable(client, open_state(settings), settings.env_name, options.redactor, worker=worker,
                               duration=duration,
                               argv=["auth", "disable", "--for", duration_text, *_flags(env, sandbox)],
                               confirm=ask, on_warning=lambda text: console.print(f"warning: {text}", markup=False))
@@ -77,16 +93,20 @@ def enable_command(
     sandbox: bool = SANDBOX,
     json_output: bool = JSON,
     trace: Path | None = TRACE,
+    timeout: float | None = TIMEOUT,
+    deadline: float | None = DEADLINE,
     yes: bool = typer.Option(False, "--yes", "-y", help="Accepted for uniform CI scripts: enable never asks."),
 ) -> int:
     """Switch authentication back on now by removing the switch (nothing to do when it is not set)."""
     from mcpdeploy.auth_switch import SWITCH_SECRET, run_enable
     from mcpdeploy.cli.rollback import worker_client
+    from mcpdeploy.state import open_state
 
     console = make_console()
-    with command_settings(project_dir, env, sandbox) as settings, http_options(trace, settings) as options, \
+    with command_settings(project_dir, env, sandbox) as settings, \
+            http_options(trace, settings, timeout=timeout, deadline=deadline) as options, \
             worker_client(settings, options) as (client, worker):
-        outcome = run_enable(client, settings.state_dir, settings.env_name, options.redactor, worker=worker,
+        outcome = run_enable(client, open_state(settings), settings.env_name, options.redactor, worker=worker,
                              argv=["auth", "enable", *_flags(env, sandbox)],
                              on_warning=lambda text: console.print(f"warning: {text}", markup=False))
     if outcome.change.changed:
@@ -108,16 +128,20 @@ def status_command(
     sandbox: bool = SANDBOX,
     json_output: bool = JSON,
     trace: Path | None = TRACE,
+    timeout: float | None = TIMEOUT,
+    deadline: float | None = DEADLINE,
 ) -> int:
     """Show whether the Worker's API-key check is on, and how long it stays off. Reads only."""
     from mcpdeploy.auth_switch import format_duration, iso, read_status, utc_now
     from mcpdeploy.cli.rollback import worker_client
     from mcpdeploy.journal import Journal
+    from mcpdeploy.state import open_state
 
     console = make_console()
-    with command_settings(project_dir, env, sandbox) as settings, http_options(trace, settings) as options, \
+    with command_settings(project_dir, env, sandbox) as settings, \
+            http_options(trace, settings, timeout=timeout, deadline=deadline) as options, \
             worker_client(settings, options) as (client, worker):
-        status = read_status(client, worker, Journal(settings.state_dir, settings.env_name), utc_now())
+        status = read_status(client, worker, Journal(open_state(settings), settings.env_name), utc_now())
     left = status.time_left
     if status.state == "off" and left is not None and status.until is not None:
         console.print(f"Authentication is OFF for {worker} until {iso(status.until)} ({format_duration(left)} left). "

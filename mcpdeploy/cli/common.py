@@ -29,6 +29,13 @@ TRACE = typer.Option(
     None, "--trace", help="Append every HTTP exchange to FILE as JSON lines, secrets redacted.", dir_okay=False
 )
 YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required without a terminal).")
+# No default here: unset, the value comes from MCPDEPLOY_HTTP_TIMEOUT / [http] in mcpdeploy.toml, then the command's.
+TIMEOUT = typer.Option(None, "--timeout", metavar="SECONDS", min=0.001, max=86_400,
+                       help="Seconds each HTTP request may take, answer included. [env var: MCPDEPLOY_HTTP_TIMEOUT] "
+                            "[default: 30]")
+DEADLINE = typer.Option(None, "--deadline", metavar="SECONDS", min=0.001, max=86_400,
+                        help="Seconds the whole command may spend on HTTP, retries included. "
+                             "[env var: MCPDEPLOY_HTTP_DEADLINE] [default: 300]")
 
 
 @contextlib.contextmanager
@@ -51,16 +58,28 @@ def command_settings(
 
 
 @contextlib.contextmanager
-def http_options(trace: Path | None, settings: Settings) -> Iterator[HttpOptions]:
-    from mcpdeploy.providers.http import HttpOptions, TraceWriter
+def http_options(trace: Path | None, settings: Settings, *, timeout: float | None = None,
+                 deadline: float | None = None, default_timeout: float | None = None) -> Iterator[HttpOptions]:
+    """The run's HTTP policy: `--timeout`/`--deadline` (None: not given) over `[http]` and its environment
+    variables, over the defaults. The deadline starts counting here, before the first request."""
+    from mcpdeploy.cli.output import make_console
+    from mcpdeploy.providers.http import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, HttpOptions, TraceWriter
     from mcpdeploy.redaction import Redactor
 
     redactor = Redactor()
     for secret in (settings.xano.metadata_token, settings.cloudflare.api_token):
         if secret is not None:
             redactor.add(secret.get_secret_value())
-    writer = TraceWriter(trace, redactor) if trace else None
-    options = HttpOptions(trace=writer, redactor=redactor)
+    limits = settings.http
+    writer = TraceWriter(trace, redactor, max_body_bytes=limits.trace_body_kb * 1000) if trace else None
+    console = make_console()
+    options = HttpOptions(
+        trace=writer, redactor=redactor,
+        timeout=timeout or limits.timeout or default_timeout or DEFAULT_TIMEOUT,
+        deadline=deadline or limits.deadline or DEFAULT_DEADLINE,
+        max_response_bytes=int(limits.max_response_mb * 1_000_000),
+        on_retry=lambda line: console.print(line, markup=False, highlight=False),
+    )
     try:
         yield options
     finally:

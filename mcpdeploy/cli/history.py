@@ -11,7 +11,7 @@ import typer
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
 from mcpdeploy.cli.output import emit_json, make_console
-from mcpdeploy.errors import McpdeployError, UsageError
+from mcpdeploy.errors import McpdeployError, ServiceError, UsageError
 
 # The journal (pydantic models) and the lock are imported by the functions that use them: this module is
 # imported on every start of the CLI.
@@ -100,14 +100,17 @@ def unlock(
     """Remove an environment's lock that its run can no longer release (a crashed machine, a killed CI job)."""
     from mcpdeploy.journal import environment_file_stem
     from mcpdeploy.lock import force_unlock, read_lock, unlock_command
+    from mcpdeploy.state import open_state
 
     console = make_console()
     with command_settings(project_dir, env, sandbox=False) as settings:
-        state_dir, env_name = settings.state_dir, settings.env_name
+        state, env_name = open_state(settings), settings.env_name
     label = env_name or environment_file_stem(None)
     try:
-        holder = read_lock(state_dir, env_name)
+        holder = read_lock(state, env_name)
         described = f"locked by {holder.describe()}" if holder else None
+    except ServiceError:  # the shared backend refused or could not be reached: nothing to decide from
+        raise
     except McpdeployError as exc:  # an unreadable lock file: exactly what --force is for
         holder, described = None, f"locked, but {exc.message}"
     if described is None:
@@ -116,20 +119,21 @@ def unlock(
     console.print(f"Environment {label!r} is {described}", markup=False)
     if not force:
         raise UsageError("unlock removes a lock only with --force.",
-                         hint=f"If that run is not running any more: {unlock_command(state_dir, env_name)}")
+                         hint=f"If that run is not running any more: {unlock_command(state, env_name)}")
     if holder is not None and holder.running_here():
         console.print(f"warning: process {holder.pid} that took the lock is still running on this host; "
                       "another run can now start alongside it.", markup=False)
-    force_unlock(state_dir, env_name)
+    force_unlock(state, env_name)
     console.print(f"Removed the lock on environment {label!r}.", markup=False)
     return 0
 
 
 def _read(project_dir: Path, env: str | None) -> tuple[Journal, JournalReading]:
     from mcpdeploy.journal import Journal
+    from mcpdeploy.state import open_state
 
     with command_settings(project_dir, env, sandbox=False) as settings:
-        journal = Journal(settings.state_dir, settings.env_name)
+        journal = Journal(open_state(settings), settings.env_name)
     return journal, journal.read()
 
 

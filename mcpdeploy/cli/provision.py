@@ -9,13 +9,30 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, YES, command_settings, confirm, http_options
+from mcpdeploy.cli.common import (
+    DEADLINE,
+    ENV,
+    JSON,
+    PROJECT_DIR,
+    SANDBOX,
+    TIMEOUT,
+    TRACE,
+    YES,
+    command_settings,
+    confirm,
+    http_options,
+)
 from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.errors import UsageError
 from mcpdeploy.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from mcpdeploy.provision import ProvisionOutcome
+
+# What `provision --deploy` applies before the deploy: everything but the Worker's secrets.
+BEFORE_DEPLOY = ("xano", "cloudflare", "file")
 XANO_URL = typer.Option(None, "--xano-instance-url", help="Xano instance URL. [env var: XANO_INSTANCE_URL]")
 WORKSPACE = typer.Option(None, "--xano-workspace-id", help="Xano workspace id. [env var: XANO_WORKSPACE_ID]")
 BRANCH = typer.Option(None, "--xano-branch", help="Xano branch label; empty means live. [env var: XANO_BRANCH]")
@@ -32,6 +49,8 @@ def plan_command(
     sandbox: bool = SANDBOX,
     json_output: bool = JSON,
     trace: Path | None = TRACE,
+    timeout: float | None = TIMEOUT,
+    deadline: float | None = DEADLINE,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode", help="Exit 2 when the plan has changes."),
     out: Path | None = typer.Option(None, "--out", metavar="FILE", dir_okay=False,
                                     help="Also save the plan, for `provision --plan FILE`."),
@@ -47,7 +66,7 @@ def plan_command(
     console = make_console()
     started = time.monotonic()
     with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
-            http_options(trace, settings) as options:
+            http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
         pipeline = open_pipeline(settings, options)
         try:
             plan = pipeline.plan()
@@ -74,6 +93,8 @@ def provision_command(
     sandbox: bool = SANDBOX,
     json_output: bool = JSON,
     trace: Path | None = TRACE,
+    timeout: float | None = TIMEOUT,
+    deadline: float | None = DEADLINE,
     yes: bool = YES,
     allow_destructive: bool = typer.Option(
         False, "--allow-destructive", help="Apply changes that delete or retype fields or remove endpoints."
@@ -86,6 +107,9 @@ def provision_command(
     xano_url: str | None = XANO_URL,
     workspace: int | None = WORKSPACE,
     branch: str | None = BRANCH,
+    deploy: bool = typer.Option(
+        False, "--deploy", help="The whole checklist: the resources, then the Worker's deploy (`mcpdeploy deploy`), "
+                                "then its secrets, the order in which Cloudflare accepts them."),
 ) -> int:
     """Plan, confirm, and apply: create what the schemas declare and is missing, update what differs."""
     from mcpdeploy.errors import InconsistentResult
@@ -100,21 +124,46 @@ def provision_command(
     argv = ["provision", *(["--env", env] if env else []), *(["--sandbox"] if sandbox else []),
             *(["--allow-destructive"] if allow_destructive else [])]
     with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
-            http_options(trace, settings) as options:
+            http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
 
         def confirm_then_announce() -> None:
             confirm("Apply these changes?", yes=yes or saved_plan is not None)
             console.print("Applying:")
 
-        outcome = run_provision(
-            settings, options, allow_destructive=allow_destructive, argv=argv,
-            show_plan=lambda plan: render_plan(console, plan), confirm=confirm_then_announce,
-            on_applied=lambda done: render_applied(console, done),
-            on_warning=lambda message: console.print(f"warning: {message}", markup=False),
-            expected=(saved_plan, expected) if saved_plan is not None and expected is not None else None,
-        )
+        def provision(only: tuple[str, ...] | None) -> ProvisionOutcome:
+            return run_provision(
+                settings, options, allow_destructive=allow_destructive, argv=argv,
+                show_plan=lambda plan: render_plan(console, plan), confirm=confirm_then_announce,
+                on_applied=lambda done: render_applied(console, done),
+                on_warning=lambda message: console.print(f"warning: {message}", markup=False),
+                expected=(saved_plan, expected) if saved_plan is not None and expected is not None else None,
+                only=only,
+            )
+
+        deployed: dict[str, Any] | None = None
+        first: ProvisionOutcome | None = None
+        if deploy:
+            # A secrets push is refused (10214/10215) while the latest version is not the deployed one, and made
+            # for a Worker that does not exist yet it would be skipped: so resources first, then the deploy, then
+            # a second pass for the secrets (and a consumer wrangler did not make), each under the lock.
+            if saved_plan is not None:
+                raise UsageError("--deploy plans twice (before and after the deploy): it cannot apply a saved plan.")
+            first = provision(BEFORE_DEPLOY)
+            if first.result is not None and not first.result.ok:
+                outcome = first
+            else:
+                from mcpdeploy.cli.deploy import deploy_worker
+
+                flags = [*(["--env", env] if env else []), *(["--sandbox"] if sandbox else [])]
+                deployed = deploy_worker(settings, options, console, flags).to_json()
+                outcome = provision(None)
+        else:
+            outcome = provision(None)
     seconds = round(time.monotonic() - started, 3)
-    report: dict[str, Any] = {"command": "provision", **outcome.plan.to_json(), "run_id": outcome.run_id}
+    report: dict[str, Any] = {"command": "provision", **outcome.plan.to_json(), "run_id": outcome.run_id,
+                              **({"deploy": deployed} if deploy else {})}
+    if first is not None and first is not outcome and first.result is not None:
+        report["before_deploy"] = {"run_id": first.run_id, "applied": [a.to_json() for a in first.result.applied]}
     result = outcome.result
     if result is None:
         console.print(f"No changes: nothing was written ({options.counts['requests']} reads).")

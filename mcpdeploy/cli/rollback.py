@@ -12,7 +12,19 @@ from typing import TYPE_CHECKING
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, YES, command_settings, confirm, http_options
+from mcpdeploy.cli.common import (
+    DEADLINE,
+    ENV,
+    JSON,
+    PROJECT_DIR,
+    SANDBOX,
+    TIMEOUT,
+    TRACE,
+    YES,
+    command_settings,
+    confirm,
+    http_options,
+)
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.errors import UsageError
 from mcpdeploy.exit_codes import ExitCode
@@ -50,6 +62,8 @@ def rollback_command(
     yes: bool = YES,
     json_output: bool = JSON,
     trace: Path | None = TRACE,
+    timeout: float | None = TIMEOUT,
+    deadline: float | None = DEADLINE,
     run: str | None = RUN,
     allow_data_loss: bool = ALLOW_DATA_LOSS,
 ) -> int:
@@ -66,24 +80,29 @@ def rollback_command(
         from mcpdeploy.cli.rollback_run import undo_run_command  # undoing a run lives with mcpdeploy.undo
 
         return int(undo_run_command(project_dir=project_dir, env=env, sandbox=sandbox, run=run, dry_run=dry_run,
-                                    allow_data_loss=allow_data_loss, yes=yes, json_output=json_output, trace=trace))
+                                    allow_data_loss=allow_data_loss, yes=yes, json_output=json_output, trace=trace,
+                                    timeout=timeout, deadline=deadline))
     if allow_data_loss:
         raise UsageError("--allow-data-loss only applies to --run RUN_ID (undoing a provision).")
     return _worker_rollback(project_dir, env, sandbox, to=to, message=message, dry_run=dry_run, force=force, yes=yes,
-                            json_output=json_output, trace=trace)
+                            json_output=json_output, trace=trace, timeout=timeout, deadline=deadline)
 
 
 def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: str | None, message: str | None,
-                     dry_run: bool, force: bool, yes: bool, json_output: bool, trace: Path | None) -> int:
+                     dry_run: bool, force: bool, yes: bool, json_output: bool, trace: Path | None,
+                     timeout: float | None, deadline: float | None) -> int:
+    from mcpdeploy.state import open_state
     from mcpdeploy.worker_rollback import journaled_rollbacks, plan_rollback, run_worker_rollback
 
     console = make_console()
     flags = _given_flags(project_dir, env, sandbox, message)
-    with command_settings(project_dir, env, sandbox) as settings, http_options(trace, settings) as options, \
+    with command_settings(project_dir, env, sandbox) as settings, \
+            http_options(trace, settings, timeout=timeout, deadline=deadline) as options, \
             worker_client(settings, options) as (client, worker):
+        state = open_state(settings)
         if dry_run:
             plan = plan_rollback(client, worker, to=to, message=message,
-                                 rollbacks=journaled_rollbacks(settings.state_dir, settings.env_name, worker))
+                                 rollbacks=journaled_rollbacks(state, settings.env_name, worker))
             _show_plan(console, plan)
             if json_output:
                 emit_json({"command": "rollback", "dry_run": True, "outcome": _outcome(plan, dry_run=True),
@@ -103,7 +122,7 @@ def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: s
 
         argv = ["rollback", *flags, *(["--to", to] if to else []), *(["--force"] if force else [])]
         outcome = run_worker_rollback(
-            client, settings.state_dir, settings.env_name, options.redactor, worker=worker, to=to, message=message,
+            client, state, settings.env_name, options.redactor, worker=worker, to=to, message=message,
             force=force, argv=argv, force_command=force_command, show_plan=lambda p: _show_plan(console, p),
             confirm=ask, on_warning=lambda text: console.print(f"warning: {text}", markup=False),
         )

@@ -25,16 +25,21 @@ def undo_run_command(
     yes: bool,
     json_output: bool,
     trace: Path | None,
+    timeout: float | None = None,
+    deadline: float | None = None,
 ) -> int:
     from mcpdeploy.journal import Journal
     from mcpdeploy.lock import Lock
     from mcpdeploy.providers.cloudflare import CloudflareClient
     from mcpdeploy.providers.xano import XanoClient
+    from mcpdeploy.state import open_state
     from mcpdeploy.undo import UndoContext, plan_undo
 
     console = make_console()
-    with command_settings(project_dir, env, sandbox) as settings, http_options(trace, settings) as options:
-        journal = Journal(settings.state_dir, settings.env_name, redactor=options.redactor)
+    with command_settings(project_dir, env, sandbox) as settings, \
+            http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
+        state = open_state(settings)
+        journal = Journal(state, settings.env_name, redactor=options.redactor)
         target = journal.run(run, commands={"provision"})
         instance_url, workspace_id, token = settings.require_xano()
         xano = XanoClient(instance_url, token, workspace_id, branch=settings.xano.branch, options=options)
@@ -42,7 +47,7 @@ def undo_run_command(
         cloudflare = (CloudflareClient(cf.api_base_url, cf.api_token.get_secret_value(), cf.account_id,
                                        options=options) if cf.api_token is not None and cf.account_id else None)
         backups = settings.state_dir / "backups" / f"rollback-{target.run_id}"
-        with Lock(settings.state_dir, settings.env_name, command="rollback",
+        with Lock(state, settings.env_name, command="rollback",
                   on_takeover=lambda m: console.print(f"warning: {m}", markup=False)):
             ctx = UndoContext(xano, cloudflare, settings.project_dir, backups, allow_data_loss)
             steps = plan_undo(target, ctx)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings, http_options
+from mcpdeploy.cli.common import DEADLINE, ENV, JSON, PROJECT_DIR, TIMEOUT, command_settings, http_options
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.cli.sandbox import sandbox_app
 from mcpdeploy.errors import InputFileError, UsageError
@@ -26,12 +26,15 @@ def deploy_worker(
     script_file: Path | None = typer.Option(None, "--script", dir_okay=False,
                                             help="JavaScript module to upload. [default: a stub Worker]"),
     as_json: bool = JSON,
+    timeout: float | None = TIMEOUT,
+    deadline: float | None = DEADLINE,
 ) -> None:
     """Create a new Worker version in the sandbox and deploy it at 100%."""
     from mcpdeploy.providers.cloudflare import CloudflareClient
 
     content = _script_content(script_file)
-    with command_settings(project_dir, env, sandbox=True) as settings, http_options(None, settings) as options:
+    with command_settings(project_dir, env, sandbox=True) as settings, \
+            http_options(None, settings, timeout=timeout, deadline=deadline) as options:
         cloudflare = settings.cloudflare
         script = name or cloudflare.worker_name
         if not script or cloudflare.api_token is None or not cloudflare.account_id:

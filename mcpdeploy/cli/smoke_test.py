@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, http_options
+from mcpdeploy.cli.common import DEADLINE, ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, http_options
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.errors import UsageError
 
@@ -38,8 +38,10 @@ EXPECT_TOOL = typer.Option([], "--expect-tool", metavar="NAME", help="Fail unles
 MIN_TOOLS = typer.Option(None, "--min-tools", metavar="N", min=0, help="Fail with fewer tools than N.")
 CALL_TOOL = typer.Option(None, "--call-tool", metavar="NAME", help="Also call tool NAME; fail on an error.")
 TOOL_ARGS = typer.Option(None, "--tool-args", metavar="JSON", help="JSON object of arguments for --call-tool.")
-TIMEOUT = typer.Option(DEFAULT_TIMEOUT, "--timeout", metavar="SECONDS", min=0.001,
-                       help="Seconds each request may take.")
+# No default here: unset, the value comes from MCPDEPLOY_HTTP_TIMEOUT / [http] timeout, then DEFAULT_TIMEOUT.
+TIMEOUT = typer.Option(None, "--timeout", metavar="SECONDS", min=0.001, max=86_400,
+                       help="Seconds each request may take, answer included. [env var: MCPDEPLOY_HTTP_TIMEOUT] "
+                            f"[default: {DEFAULT_TIMEOUT:g}]")
 WAIT_FOR = typer.Option(0.0, "--wait-for", metavar="SECONDS", min=0.0, help="Keep retrying the first request for up "
                         "to SECONDS while the endpoint does not answer (a cold start after a deploy).")
 ERA = typer.Option("auto", "--protocol-era", metavar="ERA",
@@ -60,7 +62,8 @@ def smoke_test_command(
     min_tools: int | None = MIN_TOOLS,
     call_tool: str | None = CALL_TOOL,
     tool_args: str | None = TOOL_ARGS,
-    timeout: float = TIMEOUT,
+    timeout: float | None = TIMEOUT,
+    deadline: float | None = DEADLINE,
     wait_for: float = WAIT_FOR,
     era: str = ERA,
     trace: Path | None = TRACE,
@@ -82,9 +85,12 @@ def smoke_test_command(
                          "--api-key-file, or drop --sandbox.")
     flags = {"smoke.mcp_url": url, "smoke.xano_auth_url": xano_url}
     console = make_console()
-    with command_settings(project_dir, env, sandbox, flags) as settings, http_options(trace, settings) as http:
+    with command_settings(project_dir, env, sandbox, flags) as settings, \
+            http_options(trace, settings, timeout=timeout, deadline=deadline, default_timeout=DEFAULT_TIMEOUT) as http:
+        if http.deadline is not None and wait_for >= http.deadline:
+            raise UsageError(f"--wait-for {wait_for:g} does not fit in the deadline of {http.deadline:g}s for the "
+                             "whole command.", hint="Give a longer --deadline, or a shorter --wait-for.")
         mcp_url, auth_url, key = _sandbox_target(settings) if sandbox else _target(settings, api_key_file)
-        http.timeout = timeout
         options = SmokeOptions(mcp_url=mcp_url, xano_url=auth_url, expect_tools=tuple(expect_tool),
                                min_tools=min_tools, call_tool=call_tool, tool_args=arguments, wait_for=wait_for,
                                era=era)

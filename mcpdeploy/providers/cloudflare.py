@@ -42,7 +42,8 @@ from mcpdeploy.providers.cloudflare_models import (
     WorkerVersion,
     annotation_message,
 )
-from mcpdeploy.providers.http import HttpOptions, Response, ServiceClient
+from mcpdeploy.providers.http import DETAIL_LIMIT, HttpOptions, Response, ServiceClient
+from mcpdeploy.redaction import Redactor
 
 QUEUE_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 VERSIONS_PER_PAGE = 50
@@ -76,7 +77,7 @@ class CloudflareClient(ServiceClient):
         except ValueError:
             items = []
         if not items:
-            return None, _non_json_detail(response)
+            return None, _non_json_detail(response, self.options.redactor)
         first = next((i.code for i in items if i.code is not None), None)
         return (str(first) if first is not None else None), "; ".join(str(i) for i in items)
 
@@ -95,10 +96,11 @@ class CloudflareClient(ServiceClient):
             body = None
         if not isinstance(body, dict) or "success" not in body:
             raise ApiError(service=SERVICE, method=method, url=url, status=response.status_code, code=None,
-                           detail=self._safe("malformed response (not a v4 envelope): " + _non_json_detail(response)))
+                           detail="malformed response (not a v4 envelope): "
+                           + _non_json_detail(response, self.options.redactor))
         if body.get("success") is not True or not response.is_success:
             items = parse_error_items(body) or [CloudflareErrorItem(None, "success: false with no errors[]")]
-            items = [CloudflareErrorItem(i.code, self._safe(i.message)) for i in items]
+            items = [CloudflareErrorItem(i.code, self.excerpt(i.message, DETAIL_LIMIT)) for i in items]
             raise error_for(method=method, url=url, status=response.status_code, errors=items)
         return body
 
@@ -340,12 +342,12 @@ def _multipart(boundary: str, parts: list[tuple[str, str | None, str, bytes]]) -
     return out + f"--{boundary}--\r\n".encode()
 
 
-def _non_json_detail(response: Response) -> str:
+def _non_json_detail(response: Response, redactor: Redactor) -> str:
     """What a non-envelope answer was, and its cf-ray id when Cloudflare's edge (a WAF page) sent it."""
     ray = response.headers.get("cf-ray")
-    text = " ".join(response.text.split())[:160]
-    kind = response.headers.get("content-type", "no content type")
-    return f"HTTP {response.status_code} {kind}: {text!r}" + (f" (cf-ray {ray})" if ray else "")
+    text = redactor.excerpt(response.text, 160)
+    kind = redactor.excerpt(response.headers.get("content-type", "no content type"), 80)
+    return f"HTTP {response.status_code} {kind}: '{text}'" + (f" (cf-ray {redactor.excerpt(ray, 40)})" if ray else "")
 
 
 __all__ = [

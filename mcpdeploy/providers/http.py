@@ -10,9 +10,11 @@ import email.utils
 import json
 import os
 import random
+import socket
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+import zlib
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -20,13 +22,30 @@ from typing import IO, Any
 import httpx
 
 from mcpdeploy import __version__
-from mcpdeploy.errors import ApiError, RateLimited, ServiceUnreachable
+from mcpdeploy.errors import ApiError, RateLimited, ResponseTooLarge, ServiceUnreachable, WriteOutcomeUnknown
 from mcpdeploy.redaction import Redactor
 
 USER_AGENT = f"mcpdeploy/{__version__}"
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# 500 included: Xano and Cloudflare answer it for passing faults as often as 502-504, and a read is safe to repeat.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_TIMEOUT = 30.0  # seconds per exchange
+DEFAULT_DEADLINE = 300.0  # seconds per command
+DEFAULT_MAX_RESPONSE_BYTES = 32_000_000  # far above any page Xano or Cloudflare sends, far below a 1 GB bomb
+DEFAULT_TRACE_BODY_BYTES = 64_000  # of each body, in the --trace file
+CONNECT_RETRIES = 2
+TIMEOUT_RETRIES = 1
+# Where people raise the limits; every command that talks HTTP has --timeout and --deadline.
+TIMEOUT_HINT = "Check the URL and the network, or raise --timeout (or [http] timeout, MCPDEPLOY_HTTP_TIMEOUT)."
+DEADLINE_HINT = ("Run again when the service is quicker (it is safe), or allow more time with --deadline (or "
+                 "[http] deadline, MCPDEPLOY_HTTP_DEADLINE).")
+MAX_RESPONSE_HINT = ("If an answer this large is expected, raise [http] max_response_mb in mcpdeploy.toml (or "
+                     "MCPDEPLOY_HTTP_MAX_RESPONSE_MB); otherwise check the URL: it may not point at the API.")
+_RAW_PIECE = 16_384  # compressed bytes inflated at a time
+_DECODED_PIECE = 1 << 20  # at most this many decoded bytes come out of one inflate step
+# The only encoding `decoded_chunks` inflates piece by piece: asking for no other keeps every answer bounded.
+ACCEPT_ENCODING = "gzip"
 
 Transport = httpx.BaseTransport
 Response = httpx.Response
@@ -63,9 +82,10 @@ class BearerAuth(httpx.Auth):
 class TraceWriter:
     """Writes each HTTP exchange as one JSON line, with every secret redacted. Safe to share between threads."""
 
-    def __init__(self, path: Path, redactor: Redactor) -> None:
+    def __init__(self, path: Path, redactor: Redactor, max_body_bytes: int = DEFAULT_TRACE_BODY_BYTES) -> None:
         self.path = path
         self._redactor = redactor
+        self._max_body = max_body_bytes
         self._lock = threading.Lock()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._file: IO[str] = os.fdopen(fd, "a", encoding="utf-8")
@@ -73,12 +93,26 @@ class TraceWriter:
     def _body(self, content: bytes, content_type: str) -> Any:
         text = content.decode("utf-8", errors="replace")
         text = self._redactor.redact(text)
+        if len(text) > self._max_body:
+            # Masked before the cut, so a secret the cut goes through is already gone; kept as text, not JSON.
+            return (text[:self._max_body] + f"… [cut: {len(content)} bytes in all; the trace keeps "
+                    f"{self._max_body} characters of a body, [http] trace_body_kb raises it]")
         if "json" in content_type:
             try:
-                return json.loads(text)
+                # Each string once more after decoding: one that holds JSON itself hid its secrets one escape deeper.
+                return self._redact_strings(json.loads(text))
             except ValueError:
                 return text
         return text
+
+    def _redact_strings(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._redactor.redact(value)
+        if isinstance(value, list):
+            return [self._redact_strings(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._redact_strings(v) for k, v in value.items()}
+        return value
 
     def record(self, request: httpx.Request, response: httpx.Response | None, seconds: float, error: str = "") -> None:
         if response is None:
@@ -131,7 +165,16 @@ def retry_after_seconds(response: httpx.Response, default: float) -> float:
 class HttpOptions:
     """How every client talks HTTP. Tests inject `transport` (the sandbox or respx) and a no-op `sleep`."""
 
-    timeout: float = 30.0
+    # Seconds one exchange may take, from sending the request to the last byte of the answer (a server that
+    # trickles its answer a byte at a time is bounded too, not only one that goes silent).
+    timeout: float = DEFAULT_TIMEOUT
+    # Seconds the whole command may spend talking HTTP, retries and their waits included, counted from `started`;
+    # None: no bound but the retries'.
+    deadline: float | None = None
+    started: float = field(default_factory=time.monotonic)
+    # Decoded bytes an answer may hold: reading stops there, so a small gzip that expands without end (or a
+    # server that never stops sending) cannot take the memory.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     # Six backoffs without Retry-After add up to ~16-32 s: enough for Xano's 20-second rate window.
     max_retries: int = 6
     max_retry_wait: float = 60.0
@@ -140,9 +183,23 @@ class HttpOptions:
     sleep: Callable[[float], None] = time.sleep
     redactor: Redactor = field(default_factory=Redactor)
     on_write: Callable[[str, str], None] | None = None
+    # Told one line per retry ("retrying in 2 s (3/6): 503 from xano GET …/table"), to show people why a
+    # command is waiting; the line holds no secret.
+    on_retry: Callable[[str], None] | None = None
     # Logical calls made through every client sharing these options (retries not counted), for the reports.
     counts: dict[str, int] = field(default_factory=lambda: {"requests": 0, "writes": 0})
     _network: httpx.HTTPTransport | None = field(default=None, repr=False)
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (negative once it has passed), or None without one."""
+        if self.deadline is None:
+            return None
+        return self.started + self.deadline - time.monotonic()
+
+    def exchange_timeout(self) -> float:
+        """What the next exchange may take: the per-request timeout, or less when the deadline is nearer."""
+        left = self.remaining()
+        return self.timeout if left is None else max(min(self.timeout, left), 0.001)
 
     def network_transport(self) -> httpx.BaseTransport:
         """The injected transport, or one real transport shared by every client of the run: building the TLS
@@ -172,38 +229,123 @@ class _Unclosable(httpx.BaseTransport):
         pass
 
 
+def is_dns_failure(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name did not resolve. httpx keeps the resolver's error in the
+    chain of causes; a name that does not resolve now will not resolve a second later, so it is never retried."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, socket.gaierror):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def decoded_chunks(response: httpx.Response, request: httpx.Request) -> Iterator[bytes]:
+    """The body of a streamed response, decoded, in pieces of bounded size.
+
+    httpx inflates each network read whole, so one 64 KiB read of a gzip bomb becomes ~64 MB at once; gzip (the
+    only encoding our clients ask for) is inflated here instead, at most `_DECODED_PIECE` bytes at a time, so a
+    size cap is enforced before the memory is taken. Any other encoding a server sends anyway goes to httpx."""
+    if response.is_stream_consumed:
+        # Built in memory (a test or sandbox transport): httpx has already decoded it.
+        yield response.content
+        return
+    encodings = [e.strip().lower() for e in response.headers.get_list("content-encoding", split_commas=True)]
+    encodings = [e for e in encodings if e and e != "identity"]
+    if not encodings:
+        yield from response.iter_raw()
+        return
+    if encodings != ["gzip"]:
+        yield from response.iter_bytes()
+        return
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        for raw in response.iter_raw(_RAW_PIECE):
+            data = raw
+            while data:
+                piece = inflater.decompress(data, _DECODED_PIECE)
+                data = inflater.unconsumed_tail
+                if piece:
+                    yield piece
+        while True:
+            piece = inflater.decompress(b"", _DECODED_PIECE) if not inflater.eof else b""
+            if not piece:
+                break
+            yield piece
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"the gzip answer is corrupt: {exc}", request=request) from exc
+
+
+def read_body(response: httpx.Response, request: httpx.Request, *, cap: int, until: float, what: str) -> bytes:
+    """The whole decoded body, or `ResponseTooLarge` past `cap` bytes, or a read timeout past `until`
+    (time.monotonic()): httpx's read timeout restarts with every chunk, so a drip would never trip it."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in decoded_chunks(response, request):
+        size += len(chunk)
+        if size > cap:
+            raise ResponseTooLarge(
+                f"{what}: the answer is larger than {_size(cap)}, the cap on answers; reading stopped there",
+                hint=MAX_RESPONSE_HINT,
+            )
+        chunks.append(chunk)
+        if time.monotonic() > until:
+            raise httpx.ReadTimeout("the answer did not arrive in full within the timeout", request=request)
+    return b"".join(chunks)
+
+
+class DeadlineReached(ServiceUnreachable):
+    """The command's deadline passed before this request could be sent (or sent again)."""
+
+    def __init__(self, options: HttpOptions, what: str) -> None:
+        super().__init__(f"{what}: not sent, the deadline of {options.deadline:g}s for the whole command has passed",
+                         hint=DEADLINE_HINT)
+
+
+def _size(count: int) -> str:
+    mb = count / 1_000_000
+    return f"{mb:g} MB" if mb >= 1 else f"{count} bytes"
+
+
 class RetryingTransport(httpx.BaseTransport):
-    """Retries 429 and 502/503/504 (honouring Retry-After) and dropped connections.
+    """Retries 429 and 500/502/503/504 (honouring Retry-After) and failed connections, within the deadline.
 
     httpx's own `retries=` covers connection set-up only. A request that may have reached the server is
-    retried only when its method is idempotent, so a POST is never sent twice by us.
+    retried only when its method is idempotent, so a POST is never sent twice by us: a 5xx on a write may mean
+    it was applied, and only the caller can look that up (as `ensure_queue` and `create_once` do). A name that
+    does not resolve is final; a refused connection is tried `CONNECT_RETRIES` more times (a service restarting)
+    and a timed-out one `TIMEOUT_RETRIES` more (a server that did not answer in 30 s rarely answers the next try
+    in time): each costs a whole timeout, and they are what made a dead host hold a command for minutes.
     """
 
-    def __init__(self, inner: httpx.BaseTransport, options: HttpOptions) -> None:
+    def __init__(self, inner: httpx.BaseTransport, options: HttpOptions, service: str = "service") -> None:
         self._inner = inner
         self._options = options
+        self._service = service
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
         while True:
+            left = self._options.remaining()
+            if left is not None and left <= 0:
+                raise DeadlineReached(self._options, f"{self._service}: {request.method} {self._where(request)}")
+            timeout = self._options.exchange_timeout()
+            request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
             started = time.monotonic()
             try:
-                response = self._inner.handle_request(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                response = self._exchange(request, started + timeout)
+            except ResponseTooLarge as exc:
+                self._trace(request, None, started, exc.message)
+                raise
+            except httpx.TransportError as exc:
                 self._trace(request, None, started, repr(exc))
-                if attempt >= self._options.max_retries:
+                limit = self._retries_for(request, exc)
+                if attempt >= limit or not self._pause(request, attempt, limit, None, _failure(exc)):
                     raise
-                self._pause(attempt, None)
                 attempt += 1
                 continue
-            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout, httpx.WriteError) as exc:
-                self._trace(request, None, started, repr(exc))
-                if request.method not in IDEMPOTENT_METHODS or attempt >= self._options.max_retries:
-                    raise
-                self._pause(attempt, None)
-                attempt += 1
-                continue
-            response.read()
             response.extensions["mcpdeploy_attempts"] = attempt + 1
             self._trace(request, response, started)
             if response.status_code in RETRY_STATUSES and attempt < self._options.max_retries:
@@ -212,15 +354,65 @@ class RetryingTransport(httpx.BaseTransport):
                 wait = retry_after_seconds(response, default=-1.0)
                 if wait > self._options.max_retry_wait:
                     return response
-                self._pause(attempt, wait if wait >= 0 else None)
+                if not self._pause(request, attempt, self._options.max_retries, wait if wait >= 0 else None,
+                                   str(response.status_code)):
+                    response.extensions["mcpdeploy_deadline"] = True
+                    return response
                 attempt += 1
                 continue
             return response
 
-    def _pause(self, attempt: int, retry_after: float | None) -> None:
-        if retry_after is None:
-            retry_after = min(self._options.max_retry_wait, 0.5 * (2**attempt)) * (0.5 + random.random() / 2)
-        self._options.sleep(retry_after)
+    def _exchange(self, request: httpx.Request, until: float) -> httpx.Response:
+        """One attempt, its answer read whole within the timeout and the size cap, and rebuilt decoded (without
+        Content-Encoding, so that httpx does not decode it a second time)."""
+        response = self._inner.handle_request(request)
+        try:
+            body = read_body(response, request, cap=self._options.max_response_bytes, until=until,
+                             what=f"{self._service}: {request.method} {self._where(request)}")
+        finally:
+            response.close()
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=body, request=request,
+                              extensions=dict(response.extensions))
+
+    def _retries_for(self, request: httpx.Request, exc: httpx.TransportError) -> int:
+        if isinstance(exc, httpx.ConnectError) and is_dns_failure(exc):
+            return 0
+        if isinstance(exc, httpx.ConnectTimeout):
+            return min(TIMEOUT_RETRIES, self._options.max_retries)
+        if isinstance(exc, httpx.ConnectError):
+            return min(CONNECT_RETRIES, self._options.max_retries)
+        if request.method not in IDEMPOTENT_METHODS:
+            return 0  # it may have reached the server
+        if isinstance(exc, httpx.TimeoutException):
+            return min(TIMEOUT_RETRIES, self._options.max_retries)
+        if isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError)):
+            return self._options.max_retries
+        return 0
+
+    def _pause(self, request: httpx.Request, attempt: int, limit: int, retry_after: float | None, why: str) -> bool:
+        """Wait before the next attempt and say so; False (no wait) when the deadline would pass meanwhile."""
+        wait = retry_after
+        if wait is None:
+            wait = min(self._options.max_retry_wait, 0.5 * (2**attempt)) * (0.5 + random.random() / 2)
+        left = self._options.remaining()
+        if left is not None and wait >= left:
+            return False
+        if self._options.on_retry is not None:
+            shown = f"{wait:.0f} s" if wait >= 1 else f"{wait:.1f} s"
+            self._options.on_retry(f"retrying in {shown} ({attempt + 1}/{limit}): {why} from {self._service} "
+                                   f"{request.method} {self._where(request, short=True)}")
+        self._options.sleep(wait)
+        return True
+
+    def _where(self, request: httpx.Request, *, short: bool = False) -> str:
+        url = request.url.copy_with(query=None, fragment=None)
+        if not short:
+            return self._options.redactor.redact(str(url))
+        parts = [p for p in url.path.split("/") if p]
+        path = "/".join(parts[-2:])
+        return self._options.redactor.redact(("…/" if len(parts) > 2 else "/") + path)
 
     def _trace(self, request: httpx.Request, response: httpx.Response | None, started: float, error: str = "") -> None:
         if self._options.trace is not None:
@@ -230,12 +422,28 @@ class RetryingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+def _failure(exc: httpx.TransportError) -> str:
+    """A few words for a failed attempt, for the retry line."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "no connection within the timeout"
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer within the timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or failed"
+    return "connection dropped"
+
+
 ErrorParser = Callable[[httpx.Response], tuple[str | None, str]]
 
 
+# How much of what a service said goes into an error message; `Redactor.excerpt` cuts it, after masking.
+DETAIL_LIMIT = 300
+
+
 def default_error_parser(response: httpx.Response) -> tuple[str | None, str]:
+    """The code and message of an error answer, whole: `ServiceClient.send` masks secrets and then cuts."""
     text = response.text.strip()
-    return None, (text[:300] if text else response.reason_phrase)
+    return None, (text if text else response.reason_phrase)
 
 
 class ServiceClient:
@@ -251,9 +459,9 @@ class ServiceClient:
         inner = self.options.network_transport()
         self._http = httpx.Client(
             auth=BearerAuth(token) if token else None,
-            transport=RetryingTransport(inner, self.options),
+            transport=RetryingTransport(inner, self.options, self.service),
             timeout=self.options.timeout,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def close(self) -> None:
@@ -306,37 +514,54 @@ class ServiceClient:
                 headers=send_headers,
             )
         except httpx.TimeoutException as exc:
+            left = self.options.remaining()
+            if left is not None and left <= 0.01:
+                raise ServiceUnreachable(
+                    f"{self.service}: {method} {self._safe(url)}: no answer before the deadline of "
+                    f"{self.options.deadline:g}s for the whole command", hint=DEADLINE_HINT,
+                ) from exc
             raise ServiceUnreachable(
                 f"{self.service}: {method} {self._safe(url)} timed out after {self.options.timeout:g}s",
-                hint="Check the URL and the network, or raise --timeout.",
+                hint=TIMEOUT_HINT,
             ) from exc
-        except httpx.TransportError as exc:
+        except httpx.ConnectError as exc:
+            if not is_dns_failure(exc):
+                raise self._unreachable(method, url, exc) from exc
+            host = self._safe(httpx.URL(url).host)
             raise ServiceUnreachable(
-                f"{self.service}: {method} {self._safe(url)} failed: {self._safe(str(exc)) or type(exc).__name__}",
-                hint="Check the base URL (and that the service or sandbox is running), then run again: "
-                "every step is idempotent.",
+                f"{self.service}: {method} {self._safe(url)}: the host name {host} does not resolve (DNS); not "
+                "retried", hint="Check the host name in the URL (a typo?) and that this machine's DNS works.",
             ) from exc
+        except httpx.DecodingError as exc:
+            raise ApiError(service=self.service, method=method, url=self._safe(url), status=0, code=None,
+                           detail=f"the answer could not be decoded: {self._safe(str(exc))}") from exc
+        except httpx.TransportError as exc:
+            raise self._unreachable(method, url, exc) from exc
         if response.is_success or response.status_code in ok_statuses:
             return response
         if method.upper() == "DELETE" and response.status_code == 404 \
                 and response.extensions.get("mcpdeploy_attempts", 1) > 1:
             return response  # the first attempt deleted it and its answer was lost: the goal is reached
         code, detail = self.parse_error(response)
-        detail = self._safe(detail)
+        code = self.excerpt(code, 60) if code is not None else None
+        detail = self.excerpt(detail, DETAIL_LIMIT)
         attempts = int(response.extensions.get("mcpdeploy_attempts", 1))
         tried = f"after {attempts} attempts" if attempts > 1 else "not retried"
+        if response.extensions.get("mcpdeploy_deadline"):
+            tried += f"; no more: the deadline of {self.options.deadline:g}s would pass while waiting"
         if response.status_code == 429 or (response.status_code in RETRY_STATUSES
                                            and method.upper() in IDEMPOTENT_METHODS):
             raise RateLimited(
                 f"{self.service}: {method} {self._safe(url)} answered {response.status_code}"
                 f"{' ' + code if code else ''}: {detail} ({tried})",
-                hint="Wait a minute and run again; every step is idempotent.",
+                hint="Wait a minute and run again: it is safe, every step is idempotent.",
             )
         if response.status_code in RETRY_STATUSES:  # a write that may or may not have been applied
-            raise ApiError(
+            raise WriteOutcomeUnknown(
                 service=self.service, method=method, url=self._safe(url), status=response.status_code, code=code,
                 detail=f"{detail} (not retried: it may have been applied)",
-                hint="Run `mcpdeploy plan` to see what exists now, then run the command again.",
+                hint="Run `mcpdeploy plan` to see what exists now, then run the command again: it looks up what "
+                "exists before it writes anything.",
             )
         raise ApiError(
             service=self.service,
@@ -351,6 +576,17 @@ class ServiceClient:
     def _safe(self, text: str) -> str:
         return self.options.redactor.redact(text)
 
+    def _unreachable(self, method: str, url: str, exc: httpx.TransportError) -> ServiceUnreachable:
+        return ServiceUnreachable(
+            f"{self.service}: {method} {self._safe(url)} failed: {self._safe(str(exc)) or type(exc).__name__}",
+            hint="Check the base URL (and that the service or sandbox is running), then run again: "
+            "every step is idempotent.",
+        )
+
+    def excerpt(self, text: str, limit: int | None = None) -> str:
+        """What the service sent (a message, a body, a header), fit for an error message."""
+        return self.options.redactor.excerpt(text, limit)
+
 
 def _param(value: Any) -> Any:
     if isinstance(value, bool):
@@ -358,16 +594,16 @@ def _param(value: Any) -> Any:
     return value
 
 
-def decode_json(response: httpx.Response, service: str) -> Any:
+def decode_json(response: httpx.Response, service: str, redactor: Redactor) -> Any:
     try:
         return response.json()
     except ValueError as exc:
+        content_type = redactor.excerpt(response.headers.get("content-type", "no content type"), 80)
         raise ApiError(
             service=service,
             method=response.request.method,
-            url=str(response.request.url),
+            url=redactor.redact(str(response.request.url)),
             status=response.status_code,
             code=None,
-            detail=f"expected JSON, got {response.headers.get('content-type', 'no content type')}: "
-            f"{response.text[:120]!r}",
+            detail=f"expected JSON, got {content_type}: '{redactor.excerpt(response.text, 120)}'",
         ) from exc

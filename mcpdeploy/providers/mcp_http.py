@@ -20,7 +20,16 @@ from enum import Enum
 import httpx
 
 from mcpdeploy.errors import ServiceUnreachable
-from mcpdeploy.providers.http import USER_AGENT, HttpOptions
+from mcpdeploy.providers.http import (
+    ACCEPT_ENCODING,
+    DEADLINE_HINT,
+    MAX_RESPONSE_HINT,
+    USER_AGENT,
+    HttpOptions,
+    decoded_chunks,
+    is_dns_failure,
+)
+from mcpdeploy.redaction import Redactor
 
 
 class Credential(Enum):
@@ -49,6 +58,8 @@ class HttpAnswer:
     body: bytes
     seconds: float
     complete: bool  # False when we stopped reading early (the awaited message had arrived)
+    # The run's secrets, so that whatever quotes this answer can mask them before it shortens anything.
+    redactor: Redactor = field(default_factory=Redactor, repr=False, compare=False)
 
     @property
     def content_type(self) -> str:
@@ -57,6 +68,10 @@ class HttpAnswer:
     @property
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
+
+    def excerpt(self, text: str, limit: int | None = None) -> str:
+        """Part of this answer (its body, a header, a message in it), fit for a one-line reason."""
+        return self.redactor.excerpt(text, limit)
 
 
 class NoAnswer(ServiceUnreachable):
@@ -69,7 +84,16 @@ class NoAnswer(ServiceUnreachable):
         self.seconds = seconds
 
 
-# Called with each chunk of the body as it arrives; returning True stops reading (the rest is not needed).
+class AnswerTooLarge(NoAnswer):
+    """The answer grew past the size cap; reading stopped there, so there is no usable answer."""
+
+    def __init__(self, message: str, *, seconds: float) -> None:
+        super().__init__(message, timed_out=False, seconds=seconds)
+        self.hint = MAX_RESPONSE_HINT
+
+
+# Called with each chunk of an event-stream body as it arrives; returning True stops reading (the rest is not
+# needed). Never called on other bodies: a JSON answer is complete only at its last byte anyway.
 StopReading = Callable[[bytes], bool]
 
 
@@ -84,7 +108,7 @@ class McpHttpClient:
         self._http = httpx.Client(
             transport=self.options.network_transport(),
             timeout=self.options.timeout,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
         )
 
@@ -111,38 +135,62 @@ class McpHttpClient:
             headers["Authorization"] = f"Bearer {call.other_token}"
         request = self._http.build_request(call.method, call.url, headers=headers, content=call.body or None)
         self.options.counts["requests"] += 1
+        what = f"{call.method} {self.redact(call.url)}"
+        left = self.options.remaining()
+        if left is not None and left <= 0:
+            raise NoAnswer(f"{what}: not sent, the deadline of {self.options.deadline:g}s for the whole command has "
+                           "passed", timed_out=True, seconds=0.0)
+        timeout = self.options.exchange_timeout()
+        request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         started = time.monotonic()
-        deadline = started + self.options.timeout
+        until = started + timeout
+        cap = self.options.max_response_bytes
         chunks: list[bytes] = []
+        size = 0
         try:
             response = self._http.send(request, stream=True)
             complete = True
+            event_stream = response.headers.get("content-type", "").split(";")[0].strip().lower() \
+                == "text/event-stream"
             try:
-                for chunk in response.iter_bytes():
+                for chunk in decoded_chunks(response, request):
+                    size += len(chunk)
+                    if size > cap:
+                        seconds = time.monotonic() - started
+                        self._trace(request, None, seconds, f"answer larger than {cap} bytes")
+                        raise AnswerTooLarge(f"{what}: the answer is larger than {cap / 1_000_000:g} MB, the cap on "
+                                             "answers; reading stopped there", seconds=seconds)
                     chunks.append(chunk)
-                    if stop_reading is not None and stop_reading(chunk):
+                    if event_stream and stop_reading is not None and stop_reading(chunk):
                         complete = False
                         break
                     # httpx's read timeout restarts with every chunk; a server trickling keep-alive comments
                     # must still not hold the smoke test past --timeout.
-                    if time.monotonic() > deadline:
+                    if time.monotonic() > until:
                         raise httpx.ReadTimeout("no complete answer within the timeout", request=request)
             finally:
                 response.close()
         except httpx.TimeoutException as exc:
             seconds = time.monotonic() - started
             self._trace(request, None, seconds, repr(exc))
-            raise NoAnswer(
-                f"{call.method} {self.redact(call.url)}: no answer within {self.options.timeout:g}s",
-                timed_out=True, seconds=seconds,
-            ) from exc
+            left = self.options.remaining()
+            if left is not None and left <= 0.01:
+                error = NoAnswer(f"{what}: no answer before the deadline of {self.options.deadline:g}s for the "
+                                 "whole command", timed_out=True, seconds=seconds)
+                error.hint = DEADLINE_HINT
+                raise error from exc
+            raise NoAnswer(f"{what}: no answer within {timeout:g}s", timed_out=True, seconds=seconds) from exc
         except httpx.TransportError as exc:
             seconds = time.monotonic() - started
             self._trace(request, None, seconds, repr(exc))
             detail = self.redact(str(exc)) or type(exc).__name__
-            raise NoAnswer(
-                f"{call.method} {self.redact(call.url)}: {detail}", timed_out=False, seconds=seconds
-            ) from exc
+            if is_dns_failure(exc):
+                detail = f"the host name {self.redact(request.url.host)} does not resolve (DNS)"
+            raise NoAnswer(f"{what}: {detail}", timed_out=False, seconds=seconds) from exc
+        except httpx.DecodingError as exc:
+            seconds = time.monotonic() - started
+            raise NoAnswer(f"{what}: the answer could not be decoded: {self.redact(str(exc))}", timed_out=False,
+                           seconds=seconds) from exc
         seconds = time.monotonic() - started
         body = b"".join(chunks)
         if self.options.trace is not None:
@@ -155,6 +203,7 @@ class McpHttpClient:
             body=body,
             seconds=seconds,
             complete=complete,
+            redactor=self.options.redactor,
         )
 
     def _trace(self, request: httpx.Request, response: httpx.Response | None, seconds: float,

@@ -43,15 +43,15 @@ class XanoClient(ServiceClient):
         try:
             body = response.json()
         except ValueError:
-            text = response.text.strip()[:200]
-            return None, text or response.reason_phrase
+            return None, response.text.strip() or response.reason_phrase
+        # Whole texts: `send` masks the secrets in them and then cuts (a cut first could halve a token).
         if isinstance(body, dict):
             message = str(body.get("message") or response.reason_phrase)
             payload = body.get("payload")
             if isinstance(payload, dict) and payload.get("param"):
                 message += f" (param: {payload['param']})"
             return (str(body["code"]) if body.get("code") else None), message
-        return None, str(body)[:200]
+        return None, str(body)
 
     def hint_for(self, status: int, code: str | None) -> str | None:
         if status == 401:
@@ -72,7 +72,7 @@ class XanoClient(ServiceClient):
         return f"workspace/{self.workspace_id}{path}"
 
     def _json(self, response: Response) -> Any:
-        return decode_json(response, self.service)
+        return decode_json(response, self.service, self.options.redactor)
 
     def _branch(self) -> dict[str, str]:
         return {"branch": self.branch} if self.branch else {}

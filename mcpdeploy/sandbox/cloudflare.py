@@ -19,14 +19,26 @@ from mcpdeploy.sandbox.cloudflare_envelope import (
     CloudflareFailure,
     ok,
 )
+from mcpdeploy.sandbox.cloudflare_graphql import NO_ANALYTICS_TOKEN
+from mcpdeploy.sandbox.cloudflare_graphql import PATH as GRAPHQL_PATH
 from mcpdeploy.sandbox.cloudflare_queues import handle_queues
-from mcpdeploy.sandbox.cloudflare_workers import READABLE_SECRET_NAMES, deployed_secret, handle_script
+from mcpdeploy.sandbox.cloudflare_workers import (
+    READABLE_SECRET_NAMES,
+    deployed_secret,
+    handle_script,
+    handle_service,
+    handle_subdomain,
+    handle_worker,
+)
 from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.queue_delivery import handle_queue_runtime
 
 PREFIX = "/client/v4"
 ACCOUNT_TOKEN = "sandbox-cloudflare-account-token"
 _TOKEN_IDS = {credentials.CLOUDFLARE_API_TOKEN: "ed17574386854bf78a67040be0a770b0",
-              ACCOUNT_TOKEN: "4c5e9d0a1b2c3d4e5f60718293a4b5c6"}
+              ACCOUNT_TOKEN: "4c5e9d0a1b2c3d4e5f60718293a4b5c6",
+              # Everything but Account Analytics: the GraphQL Analytics API refuses it (cloudflare_graphql.py).
+              NO_ANALYTICS_TOKEN: "9d8c7b6a5f4e3d2c1b0a998877665544"}
 
 
 class CloudflareService:
@@ -40,7 +52,8 @@ class CloudflareService:
         return self.sandbox.section("cloudflare", lambda: {"queues": [], "scripts": {}})
 
     def claims(self, path: str) -> bool:
-        return path == PREFIX or path.startswith(PREFIX + "/")
+        # The GraphQL Analytics endpoint is its own service (cloudflare_graphql.py).
+        return (path == PREFIX or path.startswith(PREFIX + "/")) and path != GRAPHQL_PATH
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
         try:
@@ -65,10 +78,18 @@ class CloudflareService:
             if token != ACCOUNT_TOKEN:
                 raise CloudflareFailure(401, NOT_A_USER_TOKEN, "Invalid API Token")
             return ok(_token_status(token))
+        if rest[0] == "queues" and len(rest) >= 3 and rest[2] in ("messages", "metrics"):
+            return handle_queue_runtime(self.sandbox, request, rest[1], rest[2:])
         if rest[0] == "queues":
             return handle_queues(self.state, request, rest[1:])
         if rest[:2] == ["workers", "scripts"] and len(rest) >= 3:
             return handle_script(self.state, request, rest[2], rest[3:])
+        if rest[:2] == ["workers", "services"] and len(rest) == 3 and request.method == "GET":
+            return handle_service(self.state, rest[2])
+        if rest[:2] == ["workers", "workers"] and len(rest) == 3 and request.method == "GET":
+            return handle_worker(self.state, request, rest[2])
+        if rest == ["workers", "subdomain"] and request.method == "GET":
+            return handle_subdomain(self.state)
         raise CloudflareFailure(404, NO_ROUTE, "No route for the URI")
 
 

@@ -46,6 +46,8 @@ def point_at_sandbox(settings: Settings, url: str) -> Settings:
         or credentials.WORKER_NAME,
     )
     data["smoke"]["mcp_url"] = f"{url}/mcp"
+    # Runs against the sandbox are not the team's: they never take the shared lock or enter the shared journal.
+    data["state"] = {"backend": "local"}
     return Settings.model_validate(data)
 
 

@@ -48,7 +48,8 @@ class SmokeRun:
 
     def add(self, check: CheckResult, started: float) -> CheckResult:
         check.seconds = max(0.0, self.clock() - started)
-        check.reason = self.http.redact(check.reason)
+        # Reasons quote what the target sent (tool names, messages): masked and escaped here once more, whole.
+        check.reason = self.http.options.redactor.excerpt(check.reason)
         self.report.checks.append(check)
         return check
 
@@ -73,7 +74,9 @@ class SmokeRun:
         self.report.protocol_version = state.protocol_version
         self.report.session = state.session_id is not None
         self.report.response_formats = sorted(state.response_formats)
-        self.report.server_info = {k: v for k, v in state.server_info.items() if isinstance(v, (str, int, float))}
+        redactor = self.http.options.redactor
+        self.report.server_info = {redactor.excerpt(str(k), 60): redactor.excerpt(v, 200) if isinstance(v, str) else v
+                                   for k, v in state.server_info.items() if isinstance(v, (str, int, float))}
         self.report.seconds = self.clock() - began
         return self.report
 
@@ -329,8 +332,8 @@ def _www_authenticate_check(call: HttpCall, no_token: HttpAnswer, wrong: HttpAns
                            'expect `WWW-Authenticate: Bearer ...` (e.g. Bearer realm="mcp")', http=http,
                            reproducer=call)
     if not header.lower().startswith("bearer"):
-        return CheckResult(check_id, title, Status.WARN, f"WWW-Authenticate is {header[:60]!r}, not a Bearer "
-                           "challenge", http=http, reproducer=call)
+        return CheckResult(check_id, title, Status.WARN, f"WWW-Authenticate is '{answer.excerpt(header, 60)}', "
+                           "not a Bearer challenge", http=http, reproducer=call)
     extra = "; advertises resource_metadata" if "resource_metadata" in header else ""
     return CheckResult(check_id, title, Status.PASS, f"Bearer challenge present{extra}", http=http)
 

@@ -15,7 +15,7 @@ MAX_DETAIL = 160
 
 def html_page_title(answer: HttpAnswer) -> str | None:
     match = _TITLE.search(answer.text)
-    return " ".join(html.unescape(match.group(1)).split())[:MAX_DETAIL] if match else None
+    return answer.excerpt(html.unescape(match.group(1)), MAX_DETAIL) if match else None
 
 
 def cloudflare_error(answer: HttpAnswer) -> str | None:
@@ -59,12 +59,12 @@ def describe_body(answer: HttpAnswer) -> str:
     if isinstance(decoded, dict):
         error = decoded.get("error")
         if isinstance(error, dict) and "message" in error:
-            return f"{error.get('code', '')} {error['message']}".strip()[:MAX_DETAIL]
+            return answer.excerpt(f"{error.get('code', '')} {error['message']}".strip(), MAX_DETAIL)
         if isinstance(error, str):
-            return f"{error}: {decoded.get('error_description', '')}".strip(": ")[:MAX_DETAIL]
+            return answer.excerpt(f"{error}: {decoded.get('error_description', '')}".strip(": "), MAX_DETAIL)
         if "message" in decoded:
-            return f"{decoded.get('code', '')} {decoded['message']}".strip()[:MAX_DETAIL]
-    return " ".join(text.split())[:MAX_DETAIL]
+            return answer.excerpt(f"{decoded.get('code', '')} {decoded['message']}".strip(), MAX_DETAIL)
+    return answer.excerpt(text, MAX_DETAIL)
 
 
 def not_mcp_reason(answer: HttpAnswer) -> str | None:
@@ -77,7 +77,8 @@ def not_mcp_reason(answer: HttpAnswer) -> str | None:
         return (f"answered {answer.status} with an HTML page{f' titled {title!r}' if title else ''}: "
                 "this URL serves a web page, not an MCP endpoint (wrong route, or a placeholder Worker?)")
     if answer.status >= 500:
-        return f"answered {answer.status} {answer.reason}: {describe_body(answer)} (the server failed)"
+        return (f"answered {answer.status} {answer.excerpt(answer.reason, 60)}: {describe_body(answer)} "
+                "(the server failed)")
     return None
 
 

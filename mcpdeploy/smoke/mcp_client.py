@@ -19,7 +19,7 @@ from typing import Any
 
 from mcpdeploy import __version__
 from mcpdeploy.providers.mcp_http import Credential, HttpAnswer, HttpCall, McpHttpClient, StopReading
-from mcpdeploy.smoke.sse import SseParser, parse_sse
+from mcpdeploy.smoke.sse import SseParser, SseTooLarge, parse_sse
 
 LEGACY_VERSION = "2025-11-25"  # the newest legacy revision; servers counter-offer one they speak
 LEGACY_VERSIONS = frozenset({"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"})
@@ -71,7 +71,11 @@ def read_reply(answer: HttpAnswer, request_id: int | None) -> RpcReply:
     """Find the JSON-RPC response with `request_id` in a JSON or SSE body (None: any message)."""
     ctype = answer.content_type
     if ctype == "text/event-stream":
-        for event in parse_sse(answer.body):
+        try:
+            events = parse_sse(answer.body)
+        except SseTooLarge as exc:
+            return RpcReply(answer, problem=f"the event stream is not usable: {exc}", body_format="sse")
+        for event in events:
             message = _json_object(event.data)
             if message is not None and _answers(message, request_id):
                 return RpcReply(answer, message, body_format="sse")
@@ -81,7 +85,8 @@ def read_reply(answer: HttpAnswer, request_id: int | None) -> RpcReply:
         try:
             decoded = json.loads(answer.text)
         except ValueError:
-            return RpcReply(answer, problem=f"the body is not valid JSON: {answer.text[:80]!r}", body_format="json")
+            return RpcReply(answer, problem=f"the body is not valid JSON: '{answer.excerpt(answer.text, 80)}'",
+                            body_format="json")
         candidates = decoded if isinstance(decoded, list) else [decoded]
         for message in candidates:
             if isinstance(message, dict) and _answers(message, request_id):
@@ -97,7 +102,11 @@ def stop_when_answered(request_id: int) -> StopReading:
     parser = SseParser()
 
     def stop(chunk: bytes) -> bool:
-        for event in parser.feed(chunk):
+        try:
+            events = parser.feed(chunk)
+        except SseTooLarge:
+            return False  # read on to the size cap; `read_reply` then says what was wrong with the stream
+        for event in events:
             message = _json_object(event.data)
             if message is not None and _answers(message, request_id):
                 return True

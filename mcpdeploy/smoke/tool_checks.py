@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpdeploy.providers.mcp_http import NoAnswer
+from mcpdeploy.providers.mcp_http import HttpAnswer, NoAnswer
 from mcpdeploy.smoke.diagnose import describe_body, explain_refusal
 from mcpdeploy.smoke.mcp_client import Exchange, McpClient
 from mcpdeploy.smoke.model import CheckResult, HttpSummary, SmokeOptions, SmokeReport, Status
@@ -40,7 +40,7 @@ def check_tools_list(mcp: McpClient, options: SmokeOptions, report: SmokeReport,
         cursor = next_cursor
     assert exchange is not None
     names = [str(t.get("name", "")) for t in tools]
-    report.tools = [mcp.http.redact(n) for n in names]
+    report.tools = [mcp.http.options.redactor.excerpt(n) for n in names]
     http = _summary(exchange)
     missing = [n for n in options.expect_tools if n not in names]
     if missing:
@@ -70,7 +70,7 @@ def check_tools_call(mcp: McpClient, options: SmokeOptions, initialized: bool) -
     if failure:
         return failure
     result = exchange.reply.result or {}
-    excerpt = _content_excerpt(result)
+    excerpt = _content_excerpt(result, exchange.reply.answer)
     if result.get("isError") is True:
         return _fail(check_id, exchange, f"{options.call_tool} returned isError: {excerpt or 'no message'}")
     return CheckResult(check_id, TITLES[check_id], Status.PASS,
@@ -96,8 +96,8 @@ def _rpc_failure(check_id: str, exchange: Exchange) -> CheckResult | None:
     if reply.message is None:
         return _fail(check_id, exchange, f"answered 200 but {reply.problem}")
     if reply.error is not None:
-        return _fail(check_id, exchange, f"JSON-RPC error {reply.error.get('code', '')} "
-                     f"{str(reply.error.get('message', ''))[:160]}")
+        return _fail(check_id, exchange, f"JSON-RPC error {reply.answer.excerpt(str(reply.error.get('code', '')), 40)} "
+                     f"{reply.answer.excerpt(str(reply.error.get('message', '')), 160)}")
     if reply.result is None:
         return _fail(check_id, exchange, "the response has no result object")
     return None
@@ -118,8 +118,8 @@ def _shown(names: list[str]) -> str:
     return ", ".join(names[:SHOWN_TOOLS]) + more
 
 
-def _content_excerpt(result: dict[str, Any]) -> str:
+def _content_excerpt(result: dict[str, Any], answer: HttpAnswer) -> str:
     content = result.get("content")
     texts = [str(c.get("text", "")) for c in content if isinstance(c, dict) and c.get("type") == "text"] \
         if isinstance(content, list) else []
-    return " ".join(" ".join(texts).split())[:120]
+    return answer.excerpt(" ".join(texts), 120)

@@ -22,6 +22,8 @@ HEAVY_MODULES = (
     "mcpdeploy.pipeline",
     "mcpdeploy.secrets",
     "mcpdeploy.smoke.checks",
+    "boto3",  # the S3 state backend's client: imported only by a command that uses that backend
+    "botocore",
 )
 
 # Runs in the child interpreter: does what the CLI does at start, then writes which heavy modules are loaded.
