@@ -13,8 +13,10 @@ import json
 import re
 import secrets as random_tokens
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
+
+from pydantic import BaseModel, RootModel, ValidationError
 
 from mcpdeploy.errors import ApiError, ServiceError, ServiceUnreachable, UsageError
 from mcpdeploy.providers.cloudflare_errors import (
@@ -56,6 +58,17 @@ _KEEP_BINDINGS = ["secret_text", "secret_key"]
 DEFAULT_COMPATIBILITY_DATE = "2025-01-01"
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class _List(RootModel[list[Any]]):
+    pass
+
+
+class _Deployments(BaseModel):
+    deployments: list[Deployment] = []
+
+
 class CloudflareClient(ServiceClient):
     service = SERVICE
 
@@ -65,6 +78,7 @@ class CloudflareClient(ServiceClient):
                              hint="Set it explicitly: with several accounts, a guess could deploy to the wrong one.")
         super().__init__(base_url, token, options)
         self.account_id = account_id
+        self._last_call = ("GET", self.base_url)  # the call an unexpected answer is named by
 
     def __enter__(self) -> CloudflareClient:
         return self
@@ -105,7 +119,22 @@ class CloudflareClient(ServiceClient):
         return body
 
     def _result(self, method: str, path: str, **request: Any) -> Any:
+        self._last_call = (method, self._safe(self.url(path)))
         return self._envelope(method, path, **request).get("result")
+
+    def _parse(self, model: type[Model], raw: Any) -> Model:
+        """A model of what the last call answered; another shape is an ApiError naming the call (exit 6)."""
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            method, url = self._last_call
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "result"
+            raise ApiError(service=SERVICE, method=method, url=url, status=200, code=None,
+                           detail=f"unexpected answer for a {model.__name__}: {where}: {first['msg']} "
+                                  f"(got {type(first.get('input')).__name__})",
+                           hint="Cloudflare answered in a shape mcpdeploy does not know; nothing more was sent. "
+                                "Check CLOUDFLARE_API_BASE_URL, then report the call above.") from None
 
     def _paged(self, path: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None,
                per_page: int | None = None) -> list[dict[str, Any]]:
@@ -114,6 +143,7 @@ class CloudflareClient(ServiceClient):
         page = 1
         for _ in range(_MAX_PAGES):
             query = {**(params or {}), "page": page, **({"per_page": per_page} if per_page else {})}
+            self._last_call = ("GET", self._safe(self.url(path)))
             body = self._envelope("GET", path, params=query)
             result = body.get("result")
             batch = result.get(items_key) if items_key and isinstance(result, dict) else result
@@ -121,11 +151,12 @@ class CloudflareClient(ServiceClient):
                 raise ApiError(service=SERVICE, method="GET", url=self._safe(self.url(path)), status=200, code=None,
                                detail=f"expected a list in result{'.' + items_key if items_key else ''}")
             items.extend(batch)
-            info = body.get("result_info") or {}
-            total, size = info.get("total_count"), info.get("per_page")
-            if not batch or not isinstance(total, int) or not isinstance(size, int) or size <= 0:
+            info = body.get("result_info")
+            info = info if isinstance(info, dict) else {}
+            total, size, at = info.get("total_count"), info.get("per_page"), info.get("page", page)
+            if not batch or not isinstance(total, int) or not isinstance(size, int) or not isinstance(at, int):
                 return items
-            if int(info.get("page", page)) * size >= total:
+            if size <= 0 or at * size >= total:
                 return items
             page += 1
         raise ApiError(service=SERVICE, method="GET", url=self._safe(self.url(path)), status=200, code=None,
@@ -143,12 +174,12 @@ class CloudflareClient(ServiceClient):
         """Verify the token as a user token; on code 1000 (it is account-owned) verify it on the account."""
         try:
             result = self._result("GET", "user/tokens/verify")
-            return TokenStatus.model_validate({**result, "owner": "user"})
+            return self._parse(TokenStatus, {**result, "owner": "user"} if isinstance(result, dict) else result)
         except CloudflareApiError as exc:
             if ACCOUNT_TOKEN_ON_USER_VERIFY not in exc.codes:
                 raise
         result = self._result("GET", self._account("tokens/verify"))
-        return TokenStatus.model_validate({**result, "owner": "account"})
+        return self._parse(TokenStatus, {**result, "owner": "account"} if isinstance(result, dict) else result)
 
     # -- queues -----------------------------------------------------------------------------------------------
 
@@ -156,8 +187,8 @@ class CloudflareClient(ServiceClient):
         """The queue named exactly `name`. `?name=` is undocumented: it narrows the list, but what it matches is
         not known, so names are compared here. Without `use_name_filter`, every queue of the account is read."""
         for raw in self._paged(self._account("queues"), {"name": name} if use_name_filter else None):
-            if raw.get("queue_name") == name:
-                return Queue.model_validate(raw)
+            if isinstance(raw, dict) and raw.get("queue_name") == name:
+                return self._parse(Queue, raw)
         return None
 
     def ensure_queue(self, name: str) -> tuple[Queue, bool]:
@@ -186,10 +217,10 @@ class CloudflareClient(ServiceClient):
             # Refused by the API: someone else made it meanwhile. Lost on the way back (the connection dropped):
             # our create most likely made it, and saying so lets `rollback --run` offer to remove it.
             return again, isinstance(exc, ServiceUnreachable)
-        return Queue.model_validate(created), True
+        return self._parse(Queue, created), True
 
     def get_queue(self, queue_id: str) -> Queue:
-        return Queue.model_validate(self._result("GET", self._account(f"queues/{queue_id}")))
+        return self._parse(Queue, self._result("GET", self._account(f"queues/{queue_id}")))
 
     def delete_queue(self, queue_id: str) -> None:
         # The official spec marks this DELETE's JSON body as required; an empty object satisfies it harmlessly.
@@ -199,7 +230,7 @@ class CloudflareClient(ServiceClient):
 
     def list_consumers(self, queue_id: str) -> list[Consumer]:
         result = self._result("GET", self._account(f"queues/{queue_id}/consumers"))
-        return [Consumer.model_validate(c) for c in result or []]
+        return [self._parse(Consumer, c) for c in self._parse(_List, result or []).root]
 
     def ensure_consumer(
         self, queue_id: str, script_name: str, batch_size: int, max_wait_time_ms: int
@@ -223,12 +254,12 @@ class CloudflareClient(ServiceClient):
             update = {**body, "settings": {**kept, **settings}}
             if mine.dead_letter_queue:
                 update["dead_letter_queue"] = mine.dead_letter_queue
-            return Consumer.model_validate(self._result("PUT", path, json_body=update)), True
+            return self._parse(Consumer, self._result("PUT", path, json_body=update)), True
         path = self._account(f"queues/{queue_id}/consumers")
         if workers:
             raise self._consumer_conflict("POST", path, queue_id, script_name, workers[0].worker)
         try:
-            return Consumer.model_validate(self._result("POST", path, json_body=body)), True
+            return self._parse(Consumer, self._result("POST", path, json_body=body)), True
         except CloudflareApiError as exc:
             if CONSUMER_EXISTS not in exc.codes:
                 raise
@@ -255,12 +286,12 @@ class CloudflareClient(ServiceClient):
     def list_versions(self, script: str) -> list[WorkerVersion]:
         """Every version, newest first (as the API lists them)."""
         raw = self._paged(self._script(script, "/versions"), items_key="items", per_page=VERSIONS_PER_PAGE)
-        return [WorkerVersion.model_validate(v) for v in raw]
+        return [self._parse(WorkerVersion, v) for v in raw]
 
     def list_deployments(self, script: str) -> list[Deployment]:
         """Newest first, as the API returns them: [0] is the deployment serving traffic."""
         result = self._result("GET", self._script(script, "/deployments"))
-        return [Deployment.model_validate(d) for d in (result or {}).get("deployments", [])]
+        return self._parse(_Deployments, result or {}).deployments
 
     def create_deployment(self, script: str, version_id: str, message: str, force: bool = False) -> Deployment:
         """Send 100% of traffic to `version_id`. Raises SecretsChangedSinceVersion (10220) when the secrets changed
@@ -271,7 +302,7 @@ class CloudflareClient(ServiceClient):
             "annotations": {"workers/message": annotation_message(message)},
         }
         params = {"force": True} if force else None
-        return Deployment.model_validate(
+        return self._parse(Deployment,
             self._result("POST", self._script(script, "/deployments"), json_body=body, params=params)
         )
 
@@ -293,7 +324,7 @@ class CloudflareClient(ServiceClient):
         ])
         uploaded = self._result("POST", self._script(script, "/versions"), content=body,
                                 content_type=f"multipart/form-data; boundary={boundary}")
-        version = WorkerVersion.model_validate(uploaded)
+        version = self._parse(WorkerVersion, uploaded)
         return version, self.create_deployment(script, version.id, message)
 
     # -- secrets ----------------------------------------------------------------------------------------------

@@ -14,6 +14,19 @@ from typing import Any
 
 from mcpdeploy.errors import ApiError
 from mcpdeploy.providers.http import HttpOptions, Response, ServiceClient, decode_json, join_url
+from mcpdeploy.providers.xano_models import (
+    Api,
+    ApiGroup,
+    Column,
+    Created,
+    Index,
+    Page,
+    Row,
+    Table,
+    XanoAnswer,
+    parse,
+    parse_each,
+)
 
 XANOSCRIPT = "text/x-xanoscript"
 PAGE_SIZE = 50
@@ -77,47 +90,47 @@ class XanoClient(ServiceClient):
     def _branch(self) -> dict[str, str]:
         return {"branch": self.branch} if self.branch else {}
 
-    def _paged(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Every item of a paged list. Accepts the envelope, a one-envelope array (how Xano's spec types it)
-        and a bare array (older answers)."""
-        items: list[dict[str, Any]] = []
+    def _paged(self, model: type[XanoAnswer], path: str,
+               params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every item of a paged list, each checked against `model`. Accepts the envelope, a one-envelope array
+        (how Xano's spec types it) and a bare array (older answers)."""
+        items: list[Any] = []
         page: int | None = 1
-        for _ in range(_MAX_PAGES):
-            if page is None:
-                return items
+        while page is not None and page <= _MAX_PAGES:
             body = self._json(self.send("GET", path, params={**(params or {}), "page": page, "per_page": PAGE_SIZE}))
             if isinstance(body, list) and len(body) == 1 and isinstance(body[0], dict) and "items" in body[0]:
                 body = body[0]
             if isinstance(body, list):
-                return items + body
+                return parse_each(model, items + body, method="GET", url=self.url(path))
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise ApiError(service=self.service, method="GET", url=self.url(path), status=200, code=None,
                                detail="expected a paged list {curPage, nextPage, items}")
+            next_page = parse(Page, body, method="GET", url=self.url(path)).nextPage
             items.extend(body["items"])
-            next_page = body.get("nextPage")
-            if next_page is not None and int(next_page) <= page:
+            if next_page is not None and next_page <= page:
                 raise ApiError(service=self.service, method="GET", url=self.url(path), status=200, code=None,
                                detail=f"paging does not advance (page {page}, nextPage {next_page})")
-            page = int(next_page) if next_page is not None else None
+            page = next_page
+        if page is None:
+            return parse_each(model, items, method="GET", url=self.url(path))
         raise ApiError(service=self.service, method="GET", url=self.url(path), status=200, code=None,
                        detail=f"more than {_MAX_PAGES} pages")
 
     # -- account and workspace --------------------------------------------------------------------------------
 
     def whoami(self) -> dict[str, Any]:
-        body: dict[str, Any] = self._json(self.send("GET", "auth/me"))
-        return body
+        return parse(Row, self._json(self.send("GET", "auth/me")), method="GET", url=self.url("auth/me")).model_dump()
 
     # -- tables -----------------------------------------------------------------------------------------------
 
     def list_tables(self) -> list[dict[str, Any]]:
-        return self._paged(self._ws("/table"), self._branch())
+        return self._paged(Table, self._ws("/table"), self._branch())
 
     def create_table(self, document: str) -> dict[str, Any]:
-        body: dict[str, Any] = self._json(
+        body = self._json(
             self.send("POST", self._ws("/table"), content=document, content_type=XANOSCRIPT, params=self._branch())
         )
-        return body
+        return parse(Created, body, method="POST", url=self.url(self._ws("/table"))).model_dump()
 
     def get_table(self, table_id: int, *, include_xanoscript: bool = False) -> dict[str, Any]:
         params = {"include_xanoscript": True} if include_xanoscript else None
@@ -131,7 +144,7 @@ class XanoClient(ServiceClient):
         self.send("DELETE", self._ws(f"/table/{table_id}"))
 
     def get_schema(self, table_id: int) -> list[dict[str, Any]]:
-        return self._list_answer(f"/table/{table_id}/schema", "schema")
+        return self._list_answer(Column, f"/table/{table_id}/schema", "schema")
 
     def put_schema(self, table_id: int, fields: list[dict[str, Any]]) -> None:
         """Replace the whole schema. Xano wants the primary key first, so `id` is moved to the front here."""
@@ -139,9 +152,9 @@ class XanoClient(ServiceClient):
         self.send("PUT", self._ws(f"/table/{table_id}/schema"), json_body={"schema": ordered})
 
     def get_indexes(self, table_id: int) -> list[dict[str, Any]]:
-        return self._list_answer(f"/table/{table_id}/index", "index")
+        return self._list_answer(Index, f"/table/{table_id}/index", "index")
 
-    def _list_answer(self, path: str, key: str) -> list[dict[str, Any]]:
+    def _list_answer(self, model: type[XanoAnswer], path: str, key: str) -> list[dict[str, Any]]:
         """A bare array (what clients see), or an object holding it under `key` (how Xano's spec types it).
         Any other shape is an error, never "empty": read as empty, it would plan every column as missing."""
         body = self._json(self.send("GET", self._ws(path)))
@@ -150,44 +163,45 @@ class XanoClient(ServiceClient):
         if not isinstance(body, list):
             raise ApiError(service=self.service, method="GET", url=self.url(self._ws(path)), status=200, code=None,
                            detail=f"unexpected answer: expected a list of {key} entries")
-        return body
+        return parse_each(model, body, method="GET", url=self.url(self._ws(path)))
 
     def add_index(self, table_id: int, index_type: str, fields: list[dict[str, str]]) -> dict[str, Any]:
-        body: dict[str, Any] = self._json(
-            self.send("POST", self._ws(f"/table/{table_id}/index/{index_type}"), json_body={"fields": fields})
-        )
+        path = self._ws(f"/table/{table_id}/index/{index_type}")
+        body = self._json(self.send("POST", path, json_body={"fields": fields}))
+        if not isinstance(body, dict):
+            raise ApiError(service=self.service, method="POST", url=self.url(path), status=200, code=None,
+                           detail="unexpected answer: expected an index object")
         return body
 
     def delete_index(self, table_id: int, index_id: str) -> None:
         self.send("DELETE", self._ws(f"/table/{table_id}/index/{index_id}"))
 
     def list_content(self, table_id: int) -> list[dict[str, Any]]:
-        return self._paged(self._ws(f"/table/{table_id}/content"))
+        return self._paged(Row, self._ws(f"/table/{table_id}/content"))
 
     # -- API groups and endpoints -----------------------------------------------------------------------------
 
     def list_api_groups(self) -> list[dict[str, Any]]:
-        return self._paged(self._ws("/apigroup"), self._branch())
+        return self._paged(ApiGroup, self._ws("/apigroup"), self._branch())
 
     def create_api_group(self, name: str, description: str) -> dict[str, Any]:
         payload: dict[str, Any] = {"name": name, "description": description, "swagger": True}
         if self.branch:
             payload["branch"] = self.branch
-        body: dict[str, Any] = self._json(self.send("POST", self._ws("/apigroup"), json_body=payload))
-        return body
+        body = self._json(self.send("POST", self._ws("/apigroup"), json_body=payload))
+        group = parse(ApiGroup, body, method="POST", url=self.url(self._ws("/apigroup")))
+        return group.model_dump(exclude_unset=True)
 
     def delete_api_group(self, group_id: int) -> None:
         self.send("DELETE", self._ws(f"/apigroup/{group_id}"))
 
     def list_apis(self, group_id: int) -> list[dict[str, Any]]:
-        return self._paged(self._ws(f"/apigroup/{group_id}/api"), {"include_xanoscript": True})
+        return self._paged(Api, self._ws(f"/apigroup/{group_id}/api"), {"include_xanoscript": True})
 
     def create_api(self, group_id: int, document: str) -> dict[str, Any]:
-        body: dict[str, Any] = self._json(
-            self.send("POST", self._ws(f"/apigroup/{group_id}/api"), content=document, content_type=XANOSCRIPT,
-                      params=self._branch())
-        )
-        return body
+        path = self._ws(f"/apigroup/{group_id}/api")
+        body = self._json(self.send("POST", path, content=document, content_type=XANOSCRIPT, params=self._branch()))
+        return parse(Created, body, method="POST", url=self.url(path)).model_dump()
 
     def update_api(self, group_id: int, api_id: int, document: str) -> None:
         self.send("PUT", self._ws(f"/apigroup/{group_id}/api/{api_id}"), content=document, content_type=XANOSCRIPT,
