@@ -374,6 +374,8 @@ def test_any_token_file(cli, box: Sandbox, project: Path, monkeypatch: pytest.Mo
         if isinstance(token, str) and variable.startswith("CLOUDFLARE") and token.strip():
             token = token.replace(credentials.XANO_METADATA_TOKEN, credentials.CLOUDFLARE_API_TOKEN)
         place(project / "token", token)
+        if (project / "token").is_file():
+            (project / "token").chmod(0o600)  # as a token file must be: otherwise every case is the same refusal
         check_run(cli, box, project, "provision", "--yes")
     finally:
         monkeypatch.undo()
