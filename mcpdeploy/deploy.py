@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mcpdeploy.config import STATE_DIR
 from mcpdeploy.errors import ApiError, McpdeployError, UsageError
 from mcpdeploy.exit_codes import ExitCode
 from mcpdeploy.journal import Journal
@@ -33,6 +34,7 @@ from mcpdeploy.lock import Lock
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.providers.cloudflare_models import Deployment
 from mcpdeploy.redaction import Redactor
+from mcpdeploy.state import StateBackend
 
 DEFAULT_COMMAND = ("npx", "wrangler", "deploy")
 JOURNAL_KIND = "worker_deployment"
@@ -153,7 +155,7 @@ def live_deployment(client: CloudflareClient, worker: str) -> Deployment | None:
 
 def run_deploy(
     client: CloudflareClient,
-    state_dir: Path,
+    state: Path | StateBackend,
     environment: str | None,
     redactor: Redactor,
     *,
@@ -167,12 +169,13 @@ def run_deploy(
 ) -> DeployResult:
     """Under the environment's lock: read what is live, run the deploy, read the version it made from wrangler's
     output file, check it is live, journal it. `env` is the command's environment without the output file, which
-    is made here; `run_command(command, cwd, env)` runs it and returns its exit code."""
+    is made here; `run_command(command, cwd, env)` runs it and returns its exit code. The lock and the journal are
+    `state`'s (the team's shared backend, or `.mcpdeploy/`); wrangler's output file stays in the project."""
     started = time.monotonic()
-    journal = Journal(state_dir, environment, redactor=redactor)
-    output_dir = state_dir / OUTPUT_DIR
+    journal = Journal(state, environment, redactor=redactor)
+    output_dir = project_dir / STATE_DIR / OUTPUT_DIR
     output_dir.mkdir(parents=True, exist_ok=True)
-    with Lock(state_dir, environment, command="deploy", on_takeover=on_warning), \
+    with Lock(state, environment, command="deploy", on_takeover=on_warning), \
             journal.start("deploy", argv, None, {"worker": worker, "command": words}) as run:
         replaced = live_deployment(client, worker)
         output_file = output_dir / f"wrangler-output-{run.run_id}.jsonl"

@@ -50,8 +50,9 @@ def deploy_worker(settings: Settings, options: HttpOptions, console: Console, fl
     repeat in the journal and in the rollback command printed. Shared with `provision --deploy`."""
     from mcpdeploy.cli.rollback import worker_client
     from mcpdeploy.deploy import command_words, run_deploy, run_subprocess, wrangler_environment
+    from mcpdeploy.state import open_state
 
-    with worker_client(settings, options) as (client, worker):
+    with worker_client(settings, options) as (client, worker), contextlib.closing(open_state(settings)) as state:
         cloudflare = settings.cloudflare
         words = command_words(settings.deploy.command)
         environment = wrangler_environment(
@@ -60,7 +61,7 @@ def deploy_worker(settings: Settings, options: HttpOptions, console: Console, fl
             output_file=settings.state_dir / "deploy" / "wrangler-output.jsonl")
         console.print(f"Deploying {worker}: {' '.join(words)}", markup=False)
         result = run_deploy(
-            client, settings.state_dir, settings.env_name, options.redactor, project_dir=settings.project_dir,
+            client, state, settings.env_name, options.redactor, project_dir=settings.project_dir,
             worker=worker, words=words, env=environment, argv=["deploy", *flags], run_command=run_subprocess,
             on_warning=lambda text: console.print(f"warning: {text}", markup=False))
     replaced = result.replaced_version_id or ("nothing (first deploy)" if result.replaced is None else
