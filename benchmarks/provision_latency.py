@@ -1,0 +1,157 @@
+"""Provision against the in-process sandbox behind an added latency, and under Xano's free-plan rate limit.
+
+    python3 benchmarks/provision_latency.py [--latency 10,100,300] [--serial] [--no-rate-limit]
+
+For each latency, a fresh provision and a no-op rerun, each with its wall time, the HTTP calls that reached the
+sandbox, and the critical path: the calls that must follow one another (the plan's reads, the longest chain of
+the plan's dependency graph, the reads that verify it), times the latency. `--serial` runs with one request in
+flight per service (`MCPDEPLOY_HTTP_CONCURRENCY=1`), as mcpdeploy did before it read and applied concurrently;
+the script prints those figures first unless `--no-serial` is given. The rate-limited run answers 429 to an 11th
+Xano request within 20 seconds, as Xano's free plan does, and reports how many 429s were seen (the goal is 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mcpdeploy.apply.graph import critical_path_calls
+from mcpdeploy.config import load_settings
+from mcpdeploy.plan.models import Plan
+from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.provision import run_provision
+from mcpdeploy.sandbox import credentials
+from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.transport import SandboxTransport
+
+ENVIRON = {
+    "XANO_INSTANCE_URL": "http://sandbox.test", "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
+    "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
+    "CLOUDFLARE_API_BASE_URL": "http://sandbox.test/client/v4",
+    "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
+    "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
+    "MCPDEPLOY_WORKER_NAME": credentials.WORKER_NAME,
+}
+
+
+class SlowSandbox(httpx.BaseTransport):
+    """The sandbox with `latency` seconds before each answer, and optionally Xano's free-plan limit: more than
+    `limit` Xano requests in `window` seconds are answered 429 with a Retry-After, as Xano answers them."""
+
+    def __init__(self, sandbox: Sandbox, latency: float, limit: int | None = None, window: float = 20.0) -> None:
+        self.inner = SandboxTransport(sandbox)
+        self.latency = latency
+        self.limit = limit
+        self.window = window
+        self.calls = 0
+        self.answered_429 = 0
+        self._xano_times: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        time.sleep(self.latency)
+        with self._lock:
+            self.calls += 1
+            if self.limit is not None and not request.url.path.startswith("/client/v4"):
+                now = time.monotonic()
+                while self._xano_times and self._xano_times[0] <= now - self.window:
+                    self._xano_times.popleft()
+                if len(self._xano_times) >= self.limit:
+                    self.answered_429 += 1
+                    wait = self._xano_times[0] + self.window - now
+                    return httpx.Response(429, headers={"retry-after": f"{max(1, round(wait))}"}, request=request,
+                                          json={"code": "ERROR_CODE_TOO_MANY_REQUESTS",
+                                                "message": "Whoa there! Your plan only supports 10 requests per "
+                                                           "20 seconds."})
+                self._xano_times.append(now)
+        return self.inner.handle_request(request)
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def provision(folder: Path, transport: SlowSandbox, environ: dict[str, str]) -> dict[str, Any]:
+    shown: list[tuple[Plan, float]] = []
+    calls_before = transport.calls
+    started = time.perf_counter()
+    outcome = run_provision(
+        load_settings(folder, environ=environ), HttpOptions(transport=transport),
+        allow_destructive=False, argv=["provision"], show_plan=lambda plan: shown.append((plan, time.perf_counter())),
+        confirm=lambda: None, on_applied=lambda _: None, on_warning=lambda _: None)
+    wall = time.perf_counter() - started
+    if outcome.result is not None and not outcome.result.ok:
+        raise SystemExit(f"provision failed: {outcome.result.error}")
+    plan, planned_at = shown[0]
+    changes = list(plan.changes)
+    return {"wall": wall, "plan": planned_at - started, "calls": transport.calls - calls_before, "plan_obj": plan,
+            "apply_chain": critical_path_calls(changes), "changes": len(changes)}
+
+
+def measure(latency: float, environ: dict[str, str], limit: int | None = None) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = Sandbox(Path(tmp) / "sandbox")
+        transport = SlowSandbox(sandbox, latency, limit)
+        project = Path(tmp) / "project"
+        project.mkdir()
+        with environment({"NO_COLOR": "1"}):
+            fresh = provision(project, transport, environ)
+            # Fresh: one level of lists; then the chain of changes; then verify re-reads what now exists (2).
+            fresh["critical"] = 1 + fresh["apply_chain"] + 2
+            out["fresh"] = fresh
+            noop = provision(project, transport, environ)
+            noop["critical"] = 2
+            out["no-op"] = noop
+        out["fresh"]["429s"] = out["no-op"]["429s"] = transport.answered_429
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", default="10,100,300", help="milliseconds, comma-separated")
+    parser.add_argument("--no-serial", action="store_true", help="skip the serial figures")
+    parser.add_argument("--no-rate-limit", action="store_true", help="skip the run under 10 requests per 20 s")
+    args = parser.parse_args()
+    latencies = [float(ms) / 1000 for ms in args.latency.split(",")]
+    modes = ([("serial", {"MCPDEPLOY_HTTP_CONCURRENCY": "1"})] if not args.no_serial else []) + [("now", {})]
+    print(f"{'mode':7} {'latency':>7} {'run':6} {'calls':>5} {'plan s':>7} {'wall s':>7} {'critical':>13} "
+          f"{'wall/critical':>13}")
+    for mode, extra in modes:
+        for latency in latencies:
+            for label, r in measure(latency, ENVIRON | extra).items():
+                floor = r["critical"] * latency
+                print(f"{mode:7} {latency * 1000:5.0f}ms {label:6} {r['calls']:5d} {r['plan']:7.2f} {r['wall']:7.2f} "
+                      f"{r['critical']:3d} = {floor:5.2f}s {r['wall'] / floor:12.1f}x", flush=True)
+    if not args.no_rate_limit:
+        started = time.perf_counter()
+        result = measure(0.01, ENVIRON, limit=10)
+        fresh, noop = result["fresh"], result["no-op"]
+        print(f"\nunder 10 Xano requests per 20 s (10 ms latency): fresh {fresh['calls']} calls "
+              f"{fresh['wall']:.1f} s, no-op {noop['calls']} calls {noop['wall']:.1f} s, "
+              f"429s seen: {fresh['429s']} (in {time.perf_counter() - started:.0f} s)", file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
