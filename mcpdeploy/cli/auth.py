@@ -137,7 +137,8 @@ def status_command(
     from mcpdeploy.journal import Journal
     from mcpdeploy.state import open_state
 
-    console = make_console()
+    # The answer is the command's data (stdout), unless the JSON document already is.
+    console = make_console(data=not json_output)
     with command_settings(project_dir, env, sandbox) as settings, \
             http_options(trace, settings, timeout=timeout, deadline=deadline) as options, \
             worker_client(settings, options) as (client, worker):

@@ -58,7 +58,8 @@ def list_runs(
     console.print(f"Runs on environment {_env_label(journal)} ({journal.path}):", markup=False)
     rows = [[run.run_id, f"{run.time:%Y-%m-%d %H:%M}", run.who, run.command, run.outcome,
              str(run.changed) + (f" ({run.failed} failed)" if run.failed else "")] for run in shown]
-    _print_columns(console, ["RUN ID", "TIME (UTC)", "WHO", "COMMAND", "OUTCOME", "CHANGES"], rows)
+    # The table is data (`mcpdeploy history | grep provision`): stdout; the lines around it are messages.
+    _print_columns(make_console(data=True), ["RUN ID", "TIME (UTC)", "WHO", "COMMAND", "OUTCOME", "CHANGES"], rows)
     if len(shown) < len(runs):
         console.print(f"{len(runs) - len(shown)} older run(s) not shown; use --limit 0 for all.", markup=False)
     console.print("Details of one run: mcpdeploy history show RUN_ID (or `last`).", markup=False)
@@ -87,7 +88,7 @@ def show_run(
         emit_json({"command": "history show", "environment": journal.environment, "journal": str(journal.path),
                    "run": detail.model_dump(mode="json")})
         return 0
-    _render_detail(console, detail)
+    _render_detail(make_console(data=True), detail)
     return 0
 
 

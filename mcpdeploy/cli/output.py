@@ -1,4 +1,5 @@
-"""Where output goes: people's messages to stderr (rich, colour unless NO_COLOR), data to stdout (JSON).
+"""Where output goes: people's messages to stderr (rich, colour unless NO_COLOR), data to stdout (JSON, and the
+listings a user pipes: history, secrets decrypt, schema validate, auth status, xanoscript).
 
 One place decides colour, interactivity and CI detection, so every command behaves the same in a terminal
 and in a pipeline.
@@ -28,16 +29,18 @@ def color_allowed() -> bool:
     return os.environ.get("TERM") != "dumb"
 
 
-def make_console() -> Console:
-    """A console on stderr. Without colour it emits no ANSI sequences at all, even under GITHUB_ACTIONS."""
+def make_console(*, data: bool = False) -> Console:
+    """A console on stderr for messages, or with `data` on stdout for what a user pipes on (`history | grep`).
+    Without colour it emits no ANSI sequences at all, even under GITHUB_ACTIONS."""
     # rich costs ~40 ms to import: imported on first use so `--version` and `--help` never pay for it.
     from rich.console import Console
 
+    stderr = not data
     if not color_allowed():
-        console = Console(stderr=True, no_color=True, color_system=None, highlight=False, emoji=False,
+        console = Console(stderr=stderr, no_color=True, color_system=None, highlight=False, emoji=False,
                           force_terminal=False, soft_wrap=True)
     else:
-        console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+        console = Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=True)
     # rich answers a closed pipe with `SystemExit(1)`; the CLI's error policy ends such a run quietly instead.
     console.on_broken_pipe = _output_closed  # type: ignore[method-assign]
     return console

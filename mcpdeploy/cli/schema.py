@@ -33,7 +33,8 @@ def validate(project_dir: Path = PROJECT_DIR, env: str | None = ENV, as_json: bo
     if as_json:
         emit_json({"valid": True, "schema_dir": str(schema_dir), "tables": len(spec.tables), "fields": fields,
                    "endpoints": len(spec.endpoints)})
-    make_console().print(f"{schema_dir}: {summary}", markup=False)
+    # The verdict is the command's data (stdout), unless the JSON document already is.
+    make_console(data=not as_json).print(f"{schema_dir}: {summary}", markup=False)
 
 
 @schema_app.command("json-schema")

@@ -184,9 +184,10 @@ def decrypt(
     if json_output:
         emit_json({"key_id": key_id(key) if key else None, "values_shown": show_values, "services": shown})
         return
+    data = make_console(data=True)
     for name, entry in shown.items():
-        console.print(f"{name} (auth_type {entry.get('auth_type')})", markup=False)
+        data.print(f"{name} (auth_type {entry.get('auth_type')})", markup=False)
         for field, value in entry["credentials"].items():
-            console.print(f"  {field}: {value if isinstance(value, str) else json.dumps(value)}", markup=False)
+            data.print(f"  {field}: {value if isinstance(value, str) else json.dumps(value)}", markup=False)
     if not show_values:
         console.print("Values are masked; add --show-values to print them.", markup=False)

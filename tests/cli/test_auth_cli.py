@@ -66,6 +66,7 @@ def test_status_shows_off_with_time_left_then_enable_turns_it_on(cli, project: P
     assert (document["auth"], document["switch_set"]) == ("off", True)
     assert 14 * 60 <= document["seconds_left"] <= 15 * 60
     assert "Authentication is OFF for mcp-server until" in status.stderr and "left" in status.stderr
+    assert "Authentication is OFF for mcp-server until" in cli("auth", "status", "--sandbox").stdout
 
     enabled = cli("auth", "enable", "--sandbox")
     assert enabled.exit_code == 0

@@ -59,9 +59,10 @@ def test_a_real_closed_pipe_exits_141_without_a_word(journal: Path, closed: str)
     os.close(read_end)
     other = subprocess.PIPE
     streams = {"stdout": write_end, "stderr": other} if closed == "stdout" else {"stdout": other, "stderr": write_end}
+    # `history show` writes only to stdout; `unlock` of an unlocked environment only to stderr.
+    words = ["history", "show", "last"] if closed == "stdout" else ["unlock"]
     try:
-        done = subprocess.run([sys.executable, "-m", "mcpdeploy", "history", "show", "last",
-                               *(["--json"] if closed == "stdout" else [])],
+        done = subprocess.run([sys.executable, "-m", "mcpdeploy", *words],
                               cwd=journal, timeout=60, check=False, **streams)  # type: ignore[call-overload]
     finally:
         os.close(write_end)

@@ -37,12 +37,12 @@ def test_history_json_lists_runs_newest_first(project: Path, cli) -> None:
     assert document["total"] == 3
 
 
-def test_history_prints_a_table_on_stderr_and_nothing_on_stdout(project: Path, cli) -> None:
+def test_history_prints_its_table_on_stdout_and_messages_on_stderr(project: Path, cli) -> None:
     run_id = record(project, None, "provision", CREATE_TABLE)
     result = cli("history")
     assert result.exit_code == 0
-    assert result.stdout == ""
-    header, row = result.stderr.splitlines()[1:3]
+    assert result.stderr.startswith("Runs on environment default") and run_id not in result.stderr
+    header, row = result.stdout.splitlines()
     assert header.split() == ["RUN", "ID", "TIME", "(UTC)", "WHO", "COMMAND", "OUTCOME", "CHANGES"]
     assert row.startswith(run_id) and row.split()[-3:] == ["provision", "succeeded", "1"]
 
@@ -82,9 +82,9 @@ def test_history_show_last_gives_the_changes_of_the_newest_run_that_changed_some
     assert document["run"]["changes"][1]["before"] == {"backup": ".mcpdeploy/backups/x"}
 
     human = cli("history", "show", run_id)
-    assert human.exit_code == 0 and human.stdout == ""
-    assert f"Run {run_id}: mcpdeploy provision" in human.stderr
-    assert "endpoint:POST /sessions" in human.stderr and "backup=.mcpdeploy/backups/x" in human.stderr
+    assert human.exit_code == 0 and human.stderr == ""
+    assert f"Run {run_id}: mcpdeploy provision" in human.stdout
+    assert "endpoint:POST /sessions" in human.stdout and "backup=.mcpdeploy/backups/x" in human.stdout
 
 
 def test_history_show_of_an_unknown_run_exits_64_listing_the_latest_ids(project: Path, cli) -> None:

@@ -11,8 +11,8 @@ from mcpdeploy.spec.json_schema import schema_format_text
 def test_validate_counts_what_the_bundled_schemas_declare(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("schema", "validate")
     assert result.exit_code == 0
-    assert "2 tables, 21 fields, 4 endpoints: valid" in result.stderr
-    assert result.stdout == ""
+    assert "2 tables, 21 fields, 4 endpoints: valid" in result.stdout
+    assert result.stderr == ""
 
 
 def test_validate_json(cli, project: Path) -> None:  # type: ignore[no-untyped-def]

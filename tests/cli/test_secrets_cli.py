@@ -102,7 +102,7 @@ def test_legacy_checklist_value_is_shown_with_a_warning(project: Path, cli, tmp_
     assert result.exit_code == 0
     assert "warning: SERVICE_CREDENTIALS['xano'] uses the legacy 'encrypted:' form, which is NOT encrypted" in (
         result.stderr)
-    assert "api_key: ***" in result.stderr
+    assert "api_key: ***" in result.stdout
     assert PLANTED not in result.stdout + result.stderr
 
 
