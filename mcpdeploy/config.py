@@ -55,6 +55,7 @@ class EnvVars:
     HTTP_DEADLINE = "MCPDEPLOY_HTTP_DEADLINE"  # seconds a whole command may spend on HTTP, like --deadline
     HTTP_MAX_RESPONSE_MB = "MCPDEPLOY_HTTP_MAX_RESPONSE_MB"  # the cap on one answer's decoded size
     HTTP_TRACE_BODY_KB = "MCPDEPLOY_HTTP_TRACE_BODY_KB"  # how much of each body --trace keeps
+    HTTP_CONCURRENCY = "MCPDEPLOY_HTTP_CONCURRENCY"  # requests in flight at once per service (1: one at a time)
 
 
 def _not_a_bool(value: Any) -> Any:
@@ -123,6 +124,8 @@ class HttpSettings(_Section):
     deadline: Seconds | None = None  # the whole command, retries and their waits included
     max_response_mb: Annotated[float, BeforeValidator(_not_a_bool), Field(gt=0, le=4096)] = 32
     trace_body_kb: Annotated[int, BeforeValidator(_not_a_bool), Field(ge=1, le=1_000_000)] = 64
+    # Independent reads and changes of one service go out this many at a time; 1 runs everything in order.
+    concurrency: Annotated[int, BeforeValidator(_not_a_bool), Field(ge=1, le=16)] = 4
 
 
 class AuthSettings(_Section):
@@ -203,6 +206,7 @@ _ENV_MAP: dict[tuple[str, str], str] = {
     ("http", "deadline"): EnvVars.HTTP_DEADLINE,
     ("http", "max_response_mb"): EnvVars.HTTP_MAX_RESPONSE_MB,
     ("http", "trace_body_kb"): EnvVars.HTTP_TRACE_BODY_KB,
+    ("http", "concurrency"): EnvVars.HTTP_CONCURRENCY,
     ("state", "backend"): EnvVars.STATE_BACKEND,
     ("state", "bucket"): EnvVars.STATE_BUCKET,
     ("state", "prefix"): EnvVars.STATE_PREFIX,

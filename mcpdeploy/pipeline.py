@@ -3,9 +3,9 @@ with the executors that can carry it out. The CLI layer only adds flags, prompts
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from mcpdeploy.apply import ApplyResult, ChangeExecutor, Progress, apply_plan
 from mcpdeploy.apply.cloudflare import CloudflareExecutor
@@ -13,7 +13,8 @@ from mcpdeploy.apply.local import FileExecutor, SecretsExecutor
 from mcpdeploy.apply.xano import XanoExecutor
 from mcpdeploy.config import Settings
 from mcpdeploy.files.wrangler import check_queue_settings, read_worker_name
-from mcpdeploy.plan.cloudflare import diff_cloudflare, read_cloudflare_state
+from mcpdeploy.parallel import run_all
+from mcpdeploy.plan.cloudflare import CloudflareState, diff_cloudflare, read_cloudflare_state
 from mcpdeploy.plan.local_files import FileRecipe, check_local_files, plan_files
 from mcpdeploy.plan.models import Change, Plan
 from mcpdeploy.plan.service_credentials import CredentialsResolver, credentials_resolver
@@ -52,20 +53,29 @@ class Pipeline:
 
         changes: list[Change] = []
         notes: list[str] = []
+        workers = self.settings.http.concurrency
+        group_name = self.settings.xano.api_group
+        cloudflare = self.cloudflare
+        reads: list[Callable[[], object]] = []
         if wanted("xano"):
-            group_name = self.settings.xano.api_group
-            state = read_xano_state(self.xano, self.spec, group_name)
+            reads.append(lambda: read_xano_state(self.xano, self.spec, group_name, workers))
+        if cloudflare is not None and (wanted("cloudflare") or wanted("secrets")):
+            reads.append(lambda: read_cloudflare_state(cloudflare, self.settings, workers))
+        # Xano and Cloudflare are read at once (each with its own `workers` in flight); diffed in this order.
+        states = run_all(reads, 2 if workers > 1 else 1)
+        if wanted("xano"):
+            state = cast(XanoState, states.pop(0))
             self._record_group(state)
             changes += diff_xano(self.spec, state, group_name)
             notes += state.notes(group_name)
         worker_exists = False
-        if self.cloudflare is None:
+        if cloudflare is None:
             notes.append(CLOUDFLARE_SKIPPED)
         elif wanted("cloudflare") or wanted("secrets"):
-            cf_state = read_cloudflare_state(self.cloudflare, self.settings)
+            cf_state = cast(CloudflareState, states.pop(0))
             worker_exists = cf_state.worker_exists
             if wanted("cloudflare"):
-                cf_changes, cf_notes = diff_cloudflare(self.cloudflare, self.settings, cf_state)
+                cf_changes, cf_notes = diff_cloudflare(cloudflare, self.settings, cf_state)
                 changes += cf_changes
                 notes += cf_notes
         if wanted("file"):

@@ -3,9 +3,12 @@ the consumer itself from wrangler.toml, and fails if the queue is missing: which
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from mcpdeploy.config import Settings
+from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.models import Change
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.providers.cloudflare_models import Queue
@@ -20,11 +23,18 @@ class CloudflareState:
     notes: list[str] = field(default_factory=list)
 
 
-def read_cloudflare_state(client: CloudflareClient, settings: Settings) -> CloudflareState:
-    client.verify_token()
-    queue = client.find_queue(settings.cloudflare.queue)
+def read_cloudflare_state(client: CloudflareClient, settings: Settings, workers: int = 1) -> CloudflareState:
+    """The token check, the queue and the Worker, read `workers` at a time (none of them needs another's answer;
+    a bad token fails all three, and the token check, first in order, is the failure raised)."""
     worker = settings.cloudflare.worker_name
-    return CloudflareState(queue=queue, worker_exists=bool(worker) and client.script_exists(str(worker)))
+
+    def worker_exists() -> bool:
+        return bool(worker) and client.script_exists(str(worker))
+
+    calls: list[Callable[[], object]] = [client.verify_token, lambda: client.find_queue(settings.cloudflare.queue),
+                                         worker_exists]
+    _, queue, exists = run_all(calls, workers)
+    return CloudflareState(queue=cast("Queue | None", queue), worker_exists=bool(exists))
 
 
 def diff_cloudflare(

@@ -7,9 +7,12 @@ removal (destructive, so only with --allow-destructive). Indexes are only added:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.models import Change
 from mcpdeploy.plan.xano_columns import read_columns
 from mcpdeploy.providers import xanoscript
@@ -46,23 +49,27 @@ class XanoState:
                 f"{self.group.get('canonical')}); delete the other(s) in Xano once nothing calls them."]
 
 
-def read_xano_state(client: XanoClient, spec: Spec, group_name: str) -> XanoState:
+def read_xano_state(client: XanoClient, spec: Spec, group_name: str, workers: int = 1) -> XanoState:
+    """What exists, read `workers` calls at a time: the two lists at once, then each managed table's schema and
+    indexes beside the group's endpoints. The state is built in the lists' order whatever answered first."""
     state = XanoState()
     wanted = {t.name for t in spec.tables}
-    for table in client.list_tables():
-        if table.get("name") in wanted:
-            table_id = int(table["id"])
-            state.tables[table["name"]] = TableState(
-                id=table_id,
-                name=table["name"],
-                schema=read_columns(client, table_id),
-                indexes=client.get_indexes(table_id),
-            )
-    named = sorted((g for g in client.list_api_groups() if g.get("name") == group_name), key=_numeric_id)
+    tables, groups = run_all([client.list_tables, client.list_api_groups], workers)
+    found = [(str(t["name"]), int(t["id"])) for t in tables if t.get("name") in wanted]
+    named = sorted((g for g in groups if g.get("name") == group_name), key=_numeric_id)
     if named:
         state.group, state.other_groups = named[0], named[1:]
+    reads: list[Callable[[], list[dict[str, Any]]]] = []
+    for _, table_id in found:
+        reads += [partial(read_columns, client, table_id), partial(client.get_indexes, table_id)]
     if state.group is not None:
-        state.apis = client.list_apis(int(state.group["id"]))
+        reads.append(partial(client.list_apis, int(state.group["id"])))
+    answers = run_all(reads, workers)
+    for position, (name, table_id) in enumerate(found):
+        state.tables[name] = TableState(id=table_id, name=name, schema=answers[2 * position],
+                                        indexes=answers[2 * position + 1])
+    if state.group is not None:
+        state.apis = answers[-1]
     return state
 
 

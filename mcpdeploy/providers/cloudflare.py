@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets as random_tokens
+import threading
 from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -78,7 +79,17 @@ class CloudflareClient(ServiceClient):
                              hint="Set it explicitly: with several accounts, a guess could deploy to the wrong one.")
         super().__init__(base_url, token, options)
         self.account_id = account_id
-        self._last_call = ("GET", self.base_url)  # the call an unexpected answer is named by
+        # The call an unexpected answer is named by, per thread: planning reads several things at once.
+        self._calls = threading.local()
+
+    @property
+    def _last_call(self) -> tuple[str, str]:
+        call: tuple[str, str] = getattr(self._calls, "last", ("GET", self.base_url))
+        return call
+
+    @_last_call.setter
+    def _last_call(self, call: tuple[str, str]) -> None:
+        self._calls.last = call
 
     def __enter__(self) -> CloudflareClient:
         return self

@@ -433,6 +433,7 @@ def _failure(exc: httpx.TransportError) -> str:
     return "connection dropped"
 
 
+_COUNTS_LOCK = threading.Lock()
 ErrorParser = Callable[[httpx.Response], tuple[str | None, str]]
 
 
@@ -499,11 +500,12 @@ class ServiceClient:
         send_headers = dict(headers or {})
         if content_type:
             send_headers["Content-Type"] = content_type
-        self.options.counts["requests"] += 1
-        if method.upper() in WRITE_METHODS:
-            self.options.counts["writes"] += 1
-            if self.options.on_write:
-                self.options.on_write(method.upper(), url)
+        with _COUNTS_LOCK:  # clients send from several threads at once
+            self.options.counts["requests"] += 1
+            if method.upper() in WRITE_METHODS:
+                self.options.counts["writes"] += 1
+        if method.upper() in WRITE_METHODS and self.options.on_write:
+            self.options.on_write(method.upper(), url)
         try:
             response = self._http.request(
                 method,
