@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from mcpdeploy import __version__
-from mcpdeploy.cli.output import emit_json, json_emitted, make_console, reset_json_emitted
+from mcpdeploy.cli.output import emit_json, for_sandbox, json_emitted, make_console, reset_json_emitted
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.exit_codes import ExitCode
 
@@ -28,9 +28,24 @@ class OutputClosed(Exception):
     """stdout or stderr was closed by its reader (`mcpdeploy history show last | head -c1`): not a bug."""
 
 
+# `mcpdeploy --help` lists the commands in the order a project meets them, not in the order their modules are
+# imported; a command missing here is listed after these, by name, with `unlock` (the rescue) always last.
+COMMAND_ORDER = ("init", "plan", "provision", "deploy", "smoke-test", "status", "logs", "rollback", "auth",
+                 "history", "dev", "xanoscript", "schema", "secrets", "state", "sandbox", "completion")
+LAST_COMMANDS = ("unlock",)
+
+
 class _Group(TyperGroup):
     """Click turns a broken pipe into `sys.exit(1)` and wraps stdout/stderr for good; it is taken first here, in
     parsing (`--help`, `--version`) and in the command, so that `run` can stop quietly with the shell's code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        if ctx.parent is not None:  # a group below the root (`history`, `secrets`...): the order it was given
+            return names
+        first = [name for name in COMMAND_ORDER if name in names]
+        last = [name for name in LAST_COMMANDS if name in names]
+        return [*first, *sorted(set(names) - set(first) - set(last)), *last]
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         with _closed_output_raised():
@@ -51,10 +66,39 @@ def _closed_output_raised() -> Iterator[None]:
         raise
 
 
+# Shown under the root help. Click rewraps paragraphs; a paragraph after a "\b" line is printed as written.
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    success (or no changes)
+  1    unexpected error: a bug, please report it
+  2    plan --detailed-exitcode: the plan has changes
+  3    destructive changes blocked: review, then --allow-destructive
+  4    another run holds the environment's lock
+  5    smoke-test: a check failed
+  6    a remote API refused a request (auth, validation)
+  7    a service could not be reached
+  8    a local file is invalid or cannot be written (file and line named)
+  9    you answered no at the confirmation: nothing was changed
+  10   provision --plan FILE: what exists changed since the plan was saved
+  11   after apply, a service holds something other than what was sent
+  12   status: degraded
+  64   usage error: bad flags, missing configuration, --yes needed
+  75   temporary (rate limited, server errors): safe to run again
+  130  interrupted
+  141  the reader of the output closed it (| head)
+
+Start: mcpdeploy init, then mcpdeploy plan --sandbox. Help on a command: mcpdeploy COMMAND -h."""
+
+# -h as well as --help, and help wrapped to the terminal up to 120 columns (click stops at 80 otherwise); both
+# are inherited by every command and group below the root.
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
+
 app = typer.Typer(
     cls=_Group,
     name="mcpdeploy",
     help="Provision, smoke-test and roll back an MCP server on Cloudflare Workers with a Xano backend.",
+    epilog=EXIT_CODES_HELP,
+    context_settings=CONTEXT_SETTINGS,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -72,9 +116,7 @@ def _version(value: bool) -> None:
 def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    """Exit codes: 0 ok, 1 bug, 2 plan has changes (--detailed-exitcode), 3 destructive change blocked,
-    4 locked, 5 checks failed, 6 API refused, 7 unreachable, 8 invalid input file, 64 usage, 75 retry later,
-    130 interrupted."""
+    """The exit codes are listed in the root help's epilog (EXIT_CODES_HELP) and in the README."""
 
 
 def _register_commands() -> None:
@@ -127,6 +169,10 @@ def _run(argv: list[str] | None) -> int:
     `--help` then never imports rich."""
     _register_commands()
     reset_json_emitted()
+    if "_MCPDEPLOY_COMPLETE" in os.environ:  # the shell asks for completions (`mcpdeploy completion SHELL`)
+        from typer._completion_classes import completion_init
+
+        completion_init()
     words = sys.argv[1:] if argv is None else argv
     try:
         result = app(args=argv, prog_name="mcpdeploy", standalone_mode=False)
@@ -135,6 +181,9 @@ def _run(argv: list[str] | None) -> int:
     except McpdeployError as exc:
         from mcpdeploy.redaction import printable
 
+        if "--sandbox" in words:
+            exc.message = for_sandbox(exc.message, True)
+            exc.hint = for_sandbox(exc.hint, True) if exc.hint else exc.hint
         console = make_console()
         # Messages quote services and files: none may move the cursor or rewrite a line of the terminal or CI log.
         console.print(f"error: {printable(exc.message, keep_newlines=True)}", markup=False)

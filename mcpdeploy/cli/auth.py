@@ -23,6 +23,7 @@ from mcpdeploy.cli.common import (
     YES,
     command_settings,
     confirm,
+    examples,
     http_options,
 )
 from mcpdeploy.cli.output import emit_json, make_console
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from mcpdeploy.auth_switch import SwitchStatus
 
 auth_app = typer.Typer(help="Switch the Worker's API-key check off for a limited time, back on, or show it.",
+                       epilog=examples("mcpdeploy auth status", "mcpdeploy auth disable --for 15m",
+                                       "mcpdeploy auth enable"),
                        no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
 
@@ -42,7 +45,7 @@ FOR = typer.Option(..., "--for", metavar="DURATION", help="How long auth stays o
                    "[auth] max_disable in mcpdeploy.toml allows more, up to 24h).")
 
 
-@auth_app.command("disable")
+@auth_app.command("disable", epilog=examples("mcpdeploy auth disable --for 15m --sandbox"))
 def disable_command(
     duration_text: str = FOR,
     project_dir: Path = PROJECT_DIR,
@@ -86,7 +89,7 @@ def disable_command(
     return 0
 
 
-@auth_app.command("enable")
+@auth_app.command("enable", epilog=examples("mcpdeploy auth enable --env production"))
 def enable_command(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,
@@ -121,7 +124,7 @@ def enable_command(
     return 0
 
 
-@auth_app.command("status")
+@auth_app.command("status", epilog=examples("mcpdeploy auth status --json"))
 def status_command(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,

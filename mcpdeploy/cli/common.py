@@ -38,6 +38,11 @@ DEADLINE = typer.Option(None, "--deadline", metavar="SECONDS", min=0.001, max=86
                              "[env var: MCPDEPLOY_HTTP_DEADLINE] [default: 300]")
 
 
+def examples(*command_lines: str) -> str:
+    """A command's help epilog: its examples, kept as written (click rewraps paragraphs not marked with "\\b")."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in command_lines)
+
+
 @contextlib.contextmanager
 def command_settings(
     project_dir: Path, env: str | None, sandbox: bool, flags: dict[str, Any] | None = None
@@ -79,6 +84,7 @@ def http_options(trace: Path | None, settings: Settings, *, timeout: float | Non
         deadline=deadline or limits.deadline or DEFAULT_DEADLINE,
         max_response_bytes=int(limits.max_response_mb * 1_000_000),
         on_retry=lambda line: console.print(line, markup=False, highlight=False),
+        rates={"xano": limits.xano_rate, "cloudflare": limits.cloudflare_rate},
     )
     try:
         yield options

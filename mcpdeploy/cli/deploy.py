@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, http_options
+from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, examples, http_options
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.exit_codes import ExitCode
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mcpdeploy.providers.http import HttpOptions
 
 
-@app.command("deploy")
+@app.command("deploy", epilog=examples("mcpdeploy deploy --sandbox", "mcpdeploy deploy --env production"))
 def deploy_command(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,

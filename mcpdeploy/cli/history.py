@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
+from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings, examples
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.errors import McpdeployError, ServiceError, UsageError
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 history_app = typer.Typer(
     help="The runs that changed an environment (provision, rollback, ...), newest first.",
+    epilog=examples("mcpdeploy history", "mcpdeploy history --env production | grep rollback",
+                    "mcpdeploy history show last"),
     invoke_without_command=True,
 )
 app.add_typer(history_app, name="history")
@@ -66,7 +69,10 @@ def list_runs(
     return 0
 
 
-@history_app.command("show")
+@history_app.command("show", epilog=examples(
+    "mcpdeploy history show last",
+    "mcpdeploy history show 20260101T120000Z-3f2a1c --json",
+))
 def show_run(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="A run id (or a unique start of one), or `last`: the newest run that "
@@ -92,7 +98,7 @@ def show_run(
     return 0
 
 
-@app.command("unlock")
+@app.command("unlock", epilog=examples("mcpdeploy unlock --env production --force"))
 def unlock(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,
@@ -164,10 +170,23 @@ def _render_detail(console: Console, run: RunDetail) -> None:
     if not run.changes:
         console.print("  No changes were applied.", markup=False)
         return
-    rows = [[str(number), change.action, change.resource,
-             change.outcome + (f": {change.error}" if change.error else ""), _compact(change.ids),
-             _before_summary(change)] for number, change in enumerate(run.changes, start=1)]
-    _print_columns(console, ["#", "ACTION", "RESOURCE", "OUTCOME", "IDS", "BEFORE"], rows)
+    # One block per change, wrapped to the terminal (at most 120 columns): a table of ids, hashes and backups ran
+    # to 250 columns. The JSON document keeps every value whole.
+    width = min(console.width, 120)
+    for number, change in enumerate(run.changes, start=1):
+        outcome = change.outcome + (f": {change.error}" if change.error else "")
+        for line in (_wrapped(f"  {number}. {change.action} {change.resource}: {outcome}", width, 6),
+                     _wrapped(f"     ids: {_compact(change.ids)}", width, 10),
+                     _wrapped(f"     before: {_before_summary(change)}", width, 10)):
+            console.print(line, markup=False, highlight=False)
+
+
+def _wrapped(text: str, width: int, indent: int) -> str:
+    """Wrapped at spaces only: an id or a path is never cut in two, so it can still be copied whole."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width=max(width, 40), subsequent_indent=" " * indent,
+                                    break_long_words=False, break_on_hyphens=False)) or text
 
 
 def _print_columns(console: Console, headers: list[str], rows: list[list[str]]) -> None:
@@ -179,8 +198,17 @@ def _print_columns(console: Console, headers: list[str], rows: list[list[str]]) 
         console.print(line.rstrip(), markup=False, highlight=False)
 
 
+# A hex digest or a UUID is shown by its first characters (as git shows a commit): enough to recognise it.
+_LONG_ID = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{20,}\b"
+                      r"|\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
+def _short(value: object) -> str:
+    return _LONG_ID.sub(lambda m: f"{m.group(1) or m.group(2)}…", str(value))
+
+
 def _compact(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in values.items()) if values else "-"
+    return ", ".join(f"{k}={_short(v)}" for k, v in values.items()) if values else "-"
 
 
 def _before_summary(change: ChangeRecord) -> str:
@@ -192,6 +220,6 @@ def _before_summary(change: ChangeRecord) -> str:
         if isinstance(value, (dict, list)):
             parts.append(f"{key}=<{len(json.dumps(value))} bytes>")
         else:
-            parts.append(f"{key}={value}")
+            parts.append(f"{key}={_short(value)}")
     return ", ".join(parts) or "-"
 

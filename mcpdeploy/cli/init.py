@@ -9,11 +9,11 @@ from pathlib import Path
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import JSON
+from mcpdeploy.cli.common import JSON, examples
 from mcpdeploy.cli.output import emit_json, make_console
 
 
-@app.command("init")
+@app.command("init", epilog=examples("mcpdeploy init my-mcp-server", "mcpdeploy init --name notes-mcp ."))
 def init(
     folder: Path = typer.Argument(Path("."), help="Where to write the project (created if missing).",
                                   file_okay=False),

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, PROJECT_DIR, SANDBOX, command_settings
+from mcpdeploy.cli.common import ENV, PROJECT_DIR, SANDBOX, command_settings, examples
 
 if TYPE_CHECKING:
     from mcpdeploy.config import Settings
     from mcpdeploy.redaction import Redactor
 
 
-@app.command("logs")
+@app.command("logs", epilog=examples("mcpdeploy logs --sandbox", "mcpdeploy logs --errors --limit 50"))
 def logs(
     errors: bool = typer.Option(False, "--errors", help="Only invocations that failed: exceptions, 5xx, error logs."),
     refused: bool = typer.Option(False, "--refused", help="Only requests whose API key was refused (401/403)."),

@@ -50,6 +50,18 @@ def _output_closed() -> None:
     raise BrokenPipeError(errno.EPIPE, "the reader of mcpdeploy's output closed it")
 
 
+# Under --sandbox there is no wrangler: the sandbox's own command does what the hint asks for.
+_SANDBOX_WORDS = {"`wrangler deploy`": "`mcpdeploy sandbox deploy-worker`"}
+
+
+def for_sandbox(text: str, sandbox: bool) -> str:
+    """A hint or note as a `--sandbox` run must read it: the commands it names are those that work there."""
+    if sandbox:
+        for real, local in _SANDBOX_WORDS.items():
+            text = text.replace(real, local)
+    return text
+
+
 def is_interactive() -> bool:
     """Prompts only with a person at a terminal: stdin and stderr are TTYs and no CI is detected."""
     return sys.stdin.isatty() and sys.stderr.isatty() and not running_in_ci()

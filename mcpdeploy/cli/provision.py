@@ -20,9 +20,10 @@ from mcpdeploy.cli.common import (
     YES,
     command_settings,
     confirm,
+    examples,
     http_options,
 )
-from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.cli.output import emit_json, for_sandbox, make_console
 from mcpdeploy.errors import UsageError
 from mcpdeploy.exit_codes import ExitCode
 
@@ -42,7 +43,11 @@ def _flags(xano_url: str | None, workspace: int | None, branch: str | None) -> d
     return {"xano.instance_url": xano_url, "xano.workspace_id": workspace, "xano.branch": branch}
 
 
-@app.command("plan")
+@app.command("plan", epilog=examples(
+    "mcpdeploy plan --sandbox",
+    "mcpdeploy plan --env production --out plan.json",
+    "mcpdeploy plan --detailed-exitcode   # exit 2 when there are changes (CI)",
+))
 def plan_command(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,
@@ -72,7 +77,7 @@ def plan_command(
             plan = pipeline.plan()
         finally:
             pipeline.close()
-    render_plan(console, plan)
+    render_plan(console, plan, notes=[for_sandbox(n, sandbox) for n in plan.notes])
     if out is not None:
         from mcpdeploy.plan.saved import save_plan
 
@@ -86,7 +91,11 @@ def plan_command(
     return int(ExitCode.OK)
 
 
-@app.command("provision")
+@app.command("provision", epilog=examples(
+    "mcpdeploy provision --sandbox",
+    "mcpdeploy provision --env production --yes",
+    "mcpdeploy provision --plan plan.json --yes   # apply exactly a reviewed plan",
+))
 def provision_command(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,
@@ -121,19 +130,24 @@ def provision_command(
 
     console = make_console()
     started = time.monotonic()
+    at_prompt = [0.0]  # seconds spent answering the confirmation(s)
     argv = ["provision", *(["--env", env] if env else []), *(["--sandbox"] if sandbox else []),
             *(["--allow-destructive"] if allow_destructive else [])]
     with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
             http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
 
         def confirm_then_announce() -> None:
+            asked = time.monotonic()
             confirm("Apply these changes?", yes=yes or saved_plan is not None)
+            # "Applied ... in N s" is the work's time: minutes spent reading the plan at the prompt do not count.
+            at_prompt[0] += time.monotonic() - asked
             console.print("Applying:")
 
         def provision(only: tuple[str, ...] | None) -> ProvisionOutcome:
             return run_provision(
                 settings, options, allow_destructive=allow_destructive, argv=argv,
-                show_plan=lambda plan: render_plan(console, plan), confirm=confirm_then_announce,
+                show_plan=lambda plan: render_plan(console, plan, notes=[for_sandbox(n, sandbox) for n in plan.notes]),
+                confirm=confirm_then_announce,
                 on_applied=lambda done: render_applied(console, done),
                 on_warning=lambda message: console.print(f"warning: {message}", markup=False),
                 expected=(saved_plan, expected) if saved_plan is not None and expected is not None else None,
@@ -159,7 +173,7 @@ def provision_command(
                 outcome = provision(None)
         else:
             outcome = provision(None)
-    seconds = round(time.monotonic() - started, 3)
+    seconds = round(time.monotonic() - started - at_prompt[0], 3)
     report: dict[str, Any] = {"command": "provision", **outcome.plan.to_json(), "run_id": outcome.run_id,
                               **({"deploy": deployed} if deploy else {})}
     if first is not None and first is not outcome and first.result is not None:

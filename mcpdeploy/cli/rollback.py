@@ -23,6 +23,7 @@ from mcpdeploy.cli.common import (
     YES,
     command_settings,
     confirm,
+    examples,
     http_options,
 )
 from mcpdeploy.cli.output import emit_json, make_console
@@ -50,7 +51,11 @@ ALLOW_DATA_LOSS = typer.Option(False, "--allow-data-loss", help="With --run: als
                                "queue that hold data, after exporting rows to .mcpdeploy/backups/.")
 
 
-@app.command("rollback")
+@app.command("rollback", epilog=examples(
+    "mcpdeploy rollback --dry-run",
+    "mcpdeploy rollback --env production --yes",
+    "mcpdeploy rollback --run last   # undo the newest run that changed something",
+))
 def rollback_command(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,

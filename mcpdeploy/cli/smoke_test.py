@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import DEADLINE, ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, http_options
+from mcpdeploy.cli.common import (
+    DEADLINE,
+    ENV,
+    JSON,
+    PROJECT_DIR,
+    SANDBOX,
+    TRACE,
+    command_settings,
+    examples,
+    http_options,
+)
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.errors import UsageError
 
@@ -48,7 +58,10 @@ ERA = typer.Option("auto", "--protocol-era", metavar="ERA",
                    help="auto (legacy handshake, 2026-07-28 when the server asks for it), legacy, or modern.")
 
 
-@app.command("smoke-test")
+@app.command("smoke-test", epilog=examples(
+    "mcpdeploy smoke-test --sandbox",
+    "mcpdeploy smoke-test --env production --wait-for 60 --junit-xml smoke.xml",
+))
 def smoke_test_command(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,

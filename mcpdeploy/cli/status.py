@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, http_options
+from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, examples, http_options
 
 if TYPE_CHECKING:
     from mcpdeploy.config import Settings
@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 EXIT_FOR = {"healthy": 0, "degraded": 12, "unreachable": 7}
 
 
-@app.command("status")
+@app.command("status", epilog=examples(
+    "mcpdeploy status --sandbox",
+    "mcpdeploy status --env production --since 24h",
+    "mcpdeploy status --watch",
+))
 def status(
     since: str = typer.Option("1h", "--since", help="The window to look at: 1h, 24h or 7d."),
     watch: bool = typer.Option(False, "--watch", "-w", help="Redraw the dashboard in place until Ctrl-C."),

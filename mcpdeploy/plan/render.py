@@ -21,7 +21,8 @@ def change_line(change: Change) -> str:
     return f"  [{colour}]{symbol} {change.action} {escape(change.resource)}[/]{risk}: {escape(change.reason)}"
 
 
-def render_plan(console: Console, plan: Plan) -> None:
+def render_plan(console: Console, plan: Plan, *, notes: list[str] | None = None) -> None:
+    """`notes` replaces the plan's notes as they are shown (the sandbox names its own commands in them)."""
     target = plan.target.get("xano", {})
     cloudflare = plan.target.get("cloudflare")
     console.print(
@@ -32,7 +33,7 @@ def render_plan(console: Console, plan: Plan) -> None:
            if cloudflare else "")
         + ":"
     )
-    for note in plan.notes:
+    for note in plan.notes if notes is None else notes:
         console.print(f"  note: {escape(note)}")
     if not plan.has_changes:
         console.print("  No changes. Everything matches the schemas and settings.")

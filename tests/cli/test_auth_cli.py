@@ -106,7 +106,7 @@ def test_after_a_rollback_disable_explains_why_cloudflare_refuses(cli, project: 
 
     assert result.exit_code == 6
     assert "latest version is the one serving all traffic" in result.stderr and "10215" in result.stderr
-    assert "wrangler deploy" in result.stderr
+    assert "`mcpdeploy sandbox deploy-worker`" in result.stderr and "`wrangler deploy`" not in result.stderr
 
 
 def test_a_secret_switch_makes_a_later_rollback_stop_without_force(cli, project: Path) -> None:  # type: ignore[no-untyped-def]
