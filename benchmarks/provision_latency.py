@@ -7,7 +7,9 @@ sandbox, and the critical path: the calls that must follow one another (the plan
 the plan's dependency graph, the reads that verify it), times the latency. `--serial` runs with one request in
 flight per service (`MCPDEPLOY_HTTP_CONCURRENCY=1`), as mcpdeploy did before it read and applied concurrently;
 the script prints those figures first unless `--no-serial` is given. The rate-limited run answers 429 to an 11th
-Xano request within 20 seconds, as Xano's free plan does, and reports how many 429s were seen (the goal is 0).
+Xano request within 20 seconds, as Xano's free plan does, paces as the CLI does by default ([http] xano_rate), and
+reports how many 429s were seen (the goal is 0); the latency runs are not paced (the sandbox enforces no limit
+there, as on a plan whose limit the run does not reach).
 """
 
 from __future__ import annotations
@@ -92,12 +94,15 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def provision(folder: Path, transport: SlowSandbox, environ: dict[str, str]) -> dict[str, Any]:
+def provision(folder: Path, transport: SlowSandbox, environ: dict[str, str], paced: bool) -> dict[str, Any]:
     shown: list[tuple[Plan, float]] = []
     calls_before = transport.calls
     started = time.perf_counter()
+    settings = load_settings(folder, environ=environ)
+    # Paced as the CLI paces (the published limits) only where the sandbox enforces one.
+    rates = {"xano": settings.http.xano_rate, "cloudflare": settings.http.cloudflare_rate} if paced else {}
     outcome = run_provision(
-        load_settings(folder, environ=environ), HttpOptions(transport=transport),
+        settings, HttpOptions(transport=transport, rates=rates),
         allow_destructive=False, argv=["provision"], show_plan=lambda plan: shown.append((plan, time.perf_counter())),
         confirm=lambda: None, on_applied=lambda _: None, on_warning=lambda _: None)
     wall = time.perf_counter() - started
@@ -117,11 +122,11 @@ def measure(latency: float, environ: dict[str, str], limit: int | None = None) -
         project = Path(tmp) / "project"
         project.mkdir()
         with environment({"NO_COLOR": "1"}):
-            fresh = provision(project, transport, environ)
+            fresh = provision(project, transport, environ, paced=limit is not None)
             # Fresh: one level of lists; then the chain of changes; then verify re-reads what now exists (2).
             fresh["critical"] = 1 + fresh["apply_chain"] + 2
             out["fresh"] = fresh
-            noop = provision(project, transport, environ)
+            noop = provision(project, transport, environ, paced=limit is not None)
             noop["critical"] = 2
             out["no-op"] = noop
         out["fresh"]["429s"] = out["no-op"]["429s"] = transport.answered_429

@@ -56,6 +56,8 @@ class EnvVars:
     HTTP_MAX_RESPONSE_MB = "MCPDEPLOY_HTTP_MAX_RESPONSE_MB"  # the cap on one answer's decoded size
     HTTP_TRACE_BODY_KB = "MCPDEPLOY_HTTP_TRACE_BODY_KB"  # how much of each body --trace keeps
     HTTP_CONCURRENCY = "MCPDEPLOY_HTTP_CONCURRENCY"  # requests in flight at once per service (1: one at a time)
+    HTTP_XANO_RATE = "MCPDEPLOY_HTTP_XANO_RATE"  # requests/seconds Xano is paced to, e.g. 10/20s (the free plan)
+    HTTP_CLOUDFLARE_RATE = "MCPDEPLOY_HTTP_CLOUDFLARE_RATE"  # requests/seconds for Cloudflare's API, e.g. 1200/300s
 
 
 def _not_a_bool(value: Any) -> Any:
@@ -114,6 +116,9 @@ class SmokeSettings(_Section):
 
 
 Seconds = Annotated[float, BeforeValidator(_not_a_bool), Field(gt=0, le=86_400)]
+# "requests/seconds", both above zero: "10/20s", "1200/300".
+_RATE = r"^\s*[1-9][0-9]{0,5}\s*/\s*([1-9][0-9]{0,4}(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)\s*s?\s*$"
+Rate = Annotated[str, Field(pattern=_RATE)]
 
 
 class HttpSettings(_Section):
@@ -126,6 +131,10 @@ class HttpSettings(_Section):
     trace_body_kb: Annotated[int, BeforeValidator(_not_a_bool), Field(ge=1, le=1_000_000)] = 64
     # Independent reads and changes of one service go out this many at a time; 1 runs everything in order.
     concurrency: Annotated[int, BeforeValidator(_not_a_bool), Field(ge=1, le=16)] = 4
+    # At most this many requests in any this many seconds ("10/20s"): the services' published limits, the free
+    # plan's for Xano; a paid plan raises it here rather than meeting 429s.
+    xano_rate: Rate = "10/20s"
+    cloudflare_rate: Rate = "1200/300s"
 
 
 class AuthSettings(_Section):
@@ -207,6 +216,8 @@ _ENV_MAP: dict[tuple[str, str], str] = {
     ("http", "max_response_mb"): EnvVars.HTTP_MAX_RESPONSE_MB,
     ("http", "trace_body_kb"): EnvVars.HTTP_TRACE_BODY_KB,
     ("http", "concurrency"): EnvVars.HTTP_CONCURRENCY,
+    ("http", "xano_rate"): EnvVars.HTTP_XANO_RATE,
+    ("http", "cloudflare_rate"): EnvVars.HTTP_CLOUDFLARE_RATE,
     ("state", "backend"): EnvVars.STATE_BACKEND,
     ("state", "bucket"): EnvVars.STATE_BUCKET,
     ("state", "prefix"): EnvVars.STATE_PREFIX,

@@ -188,6 +188,12 @@ class HttpOptions:
     on_retry: Callable[[str], None] | None = None
     # Logical calls made through every client sharing these options (retries not counted), for the reports.
     counts: dict[str, int] = field(default_factory=lambda: {"requests": 0, "writes": 0})
+    # Per service, "requests/seconds" to pace to (see `Pacer`); a service not named here is not paced. The CLI
+    # fills it from [http] (DEFAULT_RATES unless raised); tests that inject a transport leave it empty.
+    rates: dict[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+    _pacers: dict[str, Pacer] = field(default_factory=dict, repr=False)
+    _pacers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _network: httpx.HTTPTransport | None = field(default=None, repr=False)
 
     def remaining(self) -> float | None:
@@ -200,6 +206,16 @@ class HttpOptions:
         """What the next exchange may take: the per-request timeout, or less when the deadline is nearer."""
         left = self.remaining()
         return self.timeout if left is None else max(min(self.timeout, left), 0.001)
+
+    def pacer(self, service: str) -> Pacer | None:
+        """The one pacer of a service, shared by every client of the run; None when it is not paced."""
+        rate = self.rates.get(service)
+        if rate is None:
+            return None
+        with self._pacers_lock:
+            if service not in self._pacers:
+                self._pacers[service] = Pacer(*parse_rate(rate), clock=self.clock)
+            return self._pacers[service]
 
     def network_transport(self) -> httpx.BaseTransport:
         """The injected transport, or one real transport shared by every client of the run: building the TLS
@@ -214,6 +230,70 @@ class HttpOptions:
         if self._network is not None:
             self._network.close()
             self._network = None
+
+
+# The published limits, the stricter where plans differ: Xano's free plan allows 10 requests per 20 seconds (paid
+# plans more), Cloudflare's API 1,200 per 5 minutes. `[http] xano_rate`/`cloudflare_rate` raise them.
+DEFAULT_RATES = {"xano": "10/20s", "cloudflare": "1200/300s"}
+RATE_HINT = "Write it as requests/seconds, e.g. 10/20s ([http] xano_rate, MCPDEPLOY_HTTP_XANO_RATE)."
+# Added to the window: a request counts where the service receives it, which the network can delay by this much.
+PACE_MARGIN = 1.0
+# What a 429 the pacer did not prevent does to the rest of the run: each later window is this much longer, up to
+# MAX_SLOWDOWN times the configured one (a run that keeps meeting 429s shares the budget with someone).
+SLOWDOWN = 1.5
+MAX_SLOWDOWN = 4.0
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """`10/20s` (or `10/20`): 10 requests in any 20 seconds. ValueError for anything else."""
+    count, sep, seconds = text.strip().partition("/")
+    if not sep:
+        raise ValueError(f"{text!r} is not requests/seconds. {RATE_HINT}")
+    try:
+        parsed = int(count), float(seconds.strip().removesuffix("s"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not requests/seconds. {RATE_HINT}") from None
+    if parsed[0] < 1 or not 0 < parsed[1] <= 86_400:
+        raise ValueError(f"{text!r}: at least 1 request in more than 0 and at most 86400 seconds. {RATE_HINT}")
+    return parsed
+
+
+class Pacer:
+    """At most `count` requests of one service in any `window` seconds, so that its rate limit never answers 429.
+
+    Each request takes the next free slot (the moment the request `count` places back left the window) and waits
+    for it; slots are taken under a lock, so requests from several threads queue in turn. A 429 that gets through
+    anyway (another client spending the same budget) lengthens the window for the rest of the run, and its
+    Retry-After holds every request of the service, not only the one refused."""
+
+    def __init__(self, count: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.count = count
+        self.window = window
+        self._longest = window * MAX_SLOWDOWN
+        self._clock = clock
+        self._sent: list[float] = []  # the last `count` slots taken, oldest first
+        self._hold_until = 0.0
+        self._lock = threading.Lock()
+        self.slowdowns = 0
+
+    def reserve(self) -> float:
+        """Take the next slot; the seconds to wait before sending."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._hold_until)
+            if len(self._sent) >= self.count:
+                slot = max(slot, self._sent[-self.count] + self.window + PACE_MARGIN)
+            self._sent.append(slot)
+            del self._sent[:-self.count]
+            return slot - now
+
+    def refused(self, retry_after: float | None) -> None:
+        with self._lock:
+            self.slowdowns += 1
+            self.window = min(self.window * SLOWDOWN, self._longest)
+            if retry_after is not None:
+                self._hold_until = max(self._hold_until, self._clock() + retry_after)
 
 
 class _Unclosable(httpx.BaseTransport):
@@ -324,6 +404,7 @@ class RetryingTransport(httpx.BaseTransport):
         self._inner = inner
         self._options = options
         self._service = service
+        self._pacer = options.pacer(service)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
@@ -331,6 +412,7 @@ class RetryingTransport(httpx.BaseTransport):
             left = self._options.remaining()
             if left is not None and left <= 0:
                 raise DeadlineReached(self._options, f"{self._service}: {request.method} {self._where(request)}")
+            self._wait_for_slot(request)
             timeout = self._options.exchange_timeout()
             request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
             started = time.monotonic()
@@ -348,6 +430,9 @@ class RetryingTransport(httpx.BaseTransport):
                 continue
             response.extensions["mcpdeploy_attempts"] = attempt + 1
             self._trace(request, response, started)
+            if response.status_code == 429 and self._pacer is not None:
+                after = retry_after_seconds(response, default=-1.0)
+                self._pacer.refused(after if after >= 0 else None)
             if response.status_code in RETRY_STATUSES and attempt < self._options.max_retries:
                 if response.status_code != 429 and request.method not in IDEMPOTENT_METHODS:
                     return response
@@ -361,6 +446,19 @@ class RetryingTransport(httpx.BaseTransport):
                 attempt += 1
                 continue
             return response
+
+    def _wait_for_slot(self, request: httpx.Request) -> None:
+        """Wait for the service's pace, within the deadline. A service on this machine (the sandbox, a dev server)
+        has no rate limit to respect."""
+        if self._pacer is None or request.url.host in LOOPBACK_HOSTS:
+            return
+        wait = self._pacer.reserve()
+        if wait <= 0:
+            return
+        left = self._options.remaining()
+        if left is not None and wait >= left:
+            raise DeadlineReached(self._options, f"{self._service}: {request.method} {self._where(request)}")
+        self._options.sleep(wait)
 
     def _exchange(self, request: httpx.Request, until: float) -> httpx.Response:
         """One attempt, its answer read whole within the timeout and the size cap, and rebuilt decoded (without
