@@ -102,13 +102,13 @@ class Pipeline:
 
     def apply(self, plan: Plan, progress: Progress | None = None) -> ApplyResult:
         executors: dict[str, ChangeExecutor] = {
-            "xano": XanoExecutor(self.xano, self.settings.state_dir / "backups"),
+            "xano": XanoExecutor(self.xano, self.settings.state_dir / "backups", self.settings.http.concurrency),
             "file": FileExecutor(self.settings, self.recipes, self.settings.state_dir / "backups"),
         }
         if self.cloudflare is not None:
             executors["cloudflare"] = CloudflareExecutor(self.cloudflare)
             executors["secrets"] = SecretsExecutor(self.cloudflare, self.settings, self.resolver, self.state)
-        return apply_plan(plan, executors, progress, outputs=self.outputs)
+        return apply_plan(plan, executors, progress, outputs=self.outputs, workers=self.settings.http.concurrency)
 
     def verify(self, applied: ApplyResult) -> list[Change]:
         """Read back what this run wrote and plan again: a change still planned for an object the run just

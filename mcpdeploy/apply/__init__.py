@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from mcpdeploy.errors import McpdeployError
+from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.models import Change, Plan
 
 # Remote resources first (the files point at them), local files last.
@@ -55,8 +57,10 @@ def apply_plan(
     executors: dict[str, ChangeExecutor],
     progress: Progress | None = None,
     outputs: dict[str, Any] | None = None,
+    workers: int = 1,
 ) -> ApplyResult:
-    """`outputs` starts with what planning learned (e.g. an existing API group's URL); executors add to it."""
+    """`outputs` starts with what planning learned (e.g. an existing API group's URL); executors add to it.
+    `workers` above 1 lets independent providers' changes run at once."""
     result = ApplyResult(outputs=dict(outputs or {}))
 
     def record(done: AppliedChange) -> None:
@@ -64,13 +68,34 @@ def apply_plan(
         if progress is not None:
             progress(done)
 
-    for provider in sorted({c.provider for c in plan.changes}, key=_provider_rank):
-        changes = [c for c in plan.changes if c.provider == provider]
-        executor = executors.get(provider)
-        if executor is None:
+    providers = sorted({c.provider for c in plan.changes}, key=_provider_rank)
+    for provider in providers:
+        if provider not in executors:
             raise McpdeployError(f"no executor for {provider} changes")
+    if workers > 1 and "xano" in providers and "cloudflare" in providers:
+        # Neither needs the other: Cloudflare's changes run beside Xano's and are recorded after them, as a
+        # serial run records them.
+        later: list[AppliedChange] = []
+
+        def run(provider: str, into: Progress) -> McpdeployError | None:
+            try:
+                executors[provider].execute([c for c in plan.changes if c.provider == provider], into,
+                                            result.outputs)
+            except McpdeployError as exc:
+                return exc
+            return None
+
+        failures = run_all([partial(run, "xano", record), partial(run, "cloudflare", later.append)], 2)
+        for done in later:
+            record(done)
+        result.error = next((failure for failure in failures if failure is not None), None)
+        if result.error is not None:
+            return result
+        providers = [p for p in providers if p not in ("xano", "cloudflare")]
+    for provider in providers:
+        changes = [c for c in plan.changes if c.provider == provider]
         try:
-            executor.execute(changes, record, result.outputs)
+            executors[provider].execute(changes, record, result.outputs)
         except McpdeployError as exc:
             result.error = exc
             return result

@@ -4,6 +4,7 @@ then the API group, then its endpoints."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from mcpdeploy.apply import AppliedChange, Progress
 from mcpdeploy.apply.xano_creates import create_once
 from mcpdeploy.backup import export_rows
 from mcpdeploy.errors import McpdeployError
+from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.models import Change
 from mcpdeploy.plan.xano_columns import read_columns
 from mcpdeploy.providers.xano import XanoClient
@@ -24,16 +26,54 @@ KIND_ORDER = (
     "create_endpoint", "update_endpoint", "remove_endpoint",
 )
 FIELD_KINDS = frozenset({"add_field", "update_field", "change_field_type", "remove_field"})
+ENDPOINT_KINDS = frozenset({"create_endpoint", "update_endpoint", "remove_endpoint"})
+_GROUP_WAVE_KINDS = ENDPOINT_KINDS | {"create_api_group"}
 GROUP_DESCRIPTION = "MCP sessions and usage logs, managed by mcpdeploy"
 
 
 class XanoExecutor:
-    def __init__(self, client: XanoClient, backup_folder: Path) -> None:
+    def __init__(self, client: XanoClient, backup_folder: Path, workers: int = 1) -> None:
         self.client = client
         self.backup_folder = backup_folder
+        self.workers = workers
 
     def execute(self, changes: Sequence[Change], record: Progress, outputs: dict[str, Any]) -> None:
         ordered = sorted(changes, key=lambda c: KIND_ORDER.index(c.kind))
+        if self.workers <= 1:
+            self._run(ordered, record, outputs)
+            return
+        # Two waves, as the dependency graph has them: each table with its fields and indexes, beside the API
+        # group; then the endpoints, which need the group and may name the tables. Within a wave, `workers` at
+        # a time; each wave is recorded in the order a serial run records it, whatever finished first.
+        tables = list(dict.fromkeys(str(c.params["table"]) for c in ordered if c.kind not in _GROUP_WAVE_KINDS))
+        first = [[c for c in ordered if c.params.get("table") == name and c.kind not in _GROUP_WAVE_KINDS]
+                 for name in tables]
+        first += [[c] for c in ordered if c.kind == "create_api_group"]
+        second = [[c] for c in ordered if c.kind in ENDPOINT_KINDS]
+        sequence = {id(c): i for i, c in enumerate(_serial_sequence(ordered))}
+        for wave in (first, second):
+            self._run_wave([unit for unit in wave if unit], record, outputs, sequence)
+
+    def _run_wave(self, units: list[list[Change]], record: Progress, outputs: dict[str, Any],
+                  sequence: dict[int, int]) -> None:
+        def run_unit(unit: list[Change]) -> tuple[list[AppliedChange], McpdeployError | None]:
+            done: list[AppliedChange] = []
+            try:
+                self._run(unit, done.append, outputs)
+            except McpdeployError as exc:
+                return done, exc
+            return done, None
+
+        results = run_all([partial(run_unit, unit) for unit in units], self.workers)
+        # Everything that happened is recorded, a failure's siblings included (they did happen); then the first
+        # failure in serial order is raised.
+        for applied in sorted((a for done, _ in results for a in done), key=lambda a: sequence[id(a.change)]):
+            record(applied)
+        failures = [(sequence[id(done[-1].change)] if done else -1, exc) for done, exc in results if exc]
+        if failures:
+            raise min(failures, key=lambda failure: failure[0])[1]
+
+    def _run(self, ordered: Sequence[Change], record: Progress, outputs: dict[str, Any]) -> None:
         field_changes_done: set[int] = set()
         for change in ordered:
             try:
@@ -133,6 +173,22 @@ class XanoExecutor:
                 by_name[wanted["name"]] = dict(wanted)
                 order.append(wanted["name"])
         self.client.put_schema(table_id, [by_name[n] for n in order if n in by_name])
+
+
+def _serial_sequence(ordered: Sequence[Change]) -> list[Change]:
+    """The order a serial run records changes in: a table's field changes together, where its first one is."""
+    sequence: list[Change] = []
+    tables: set[object] = set()
+    for change in ordered:
+        if change.kind in FIELD_KINDS:
+            table_id = change.params["table_id"]
+            if table_id in tables:
+                continue
+            tables.add(table_id)
+            sequence += [c for c in ordered if c.kind in FIELD_KINDS and c.params["table_id"] == table_id]
+        else:
+            sequence.append(change)
+    return sequence
 
 
 def _route(api: dict[str, Any]) -> tuple[str, str]:

@@ -1,0 +1,97 @@
+"""Applying several changes at once ends where applying them in turn does: the same objects in Xano and Cloudflare,
+the same journal (in the same order) and the same outputs; only the ids the services hand out may differ."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mcpdeploy.config import load_settings
+from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.provision import run_provision
+from mcpdeploy.sandbox import credentials
+from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.transport import SandboxTransport
+
+ENVIRON = {
+    "XANO_INSTANCE_URL": "http://sandbox.test", "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
+    "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
+    "CLOUDFLARE_API_BASE_URL": "http://sandbox.test/client/v4",
+    "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
+    "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
+    "MCPDEPLOY_WORKER_NAME": credentials.WORKER_NAME,
+}
+# What the services or the clock hand out, different on every run whatever the order (and the plan's digest, which
+# covers the project's folder).
+VOLATILE = frozenset({"id", "table_id", "apigroup_id", "api_id", "queue_id", "canonical", "guid", "created_at",
+                      "updated_at", "created_on", "modified_on", "run_id", "time", "started_ns", "seconds", "path",
+                      "written_sha256", "xano_api_group_canonical", "xano_api_base_url", "next_id", "who", "clock",
+                      "plan_digest"})
+ID_KEY = re.compile(r"^([0-9]+|[0-9a-f]{32})$")
+
+
+class Jittery(httpx.BaseTransport):
+    """The sandbox, each answer a little late by a random amount, so that concurrent requests finish in a
+    different order from the one they were sent in."""
+
+    def __init__(self, sandbox: Sandbox, seed: int) -> None:
+        self.inner = SandboxTransport(sandbox)
+        self.random = random.Random(seed)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        time.sleep(self.random.random() * 0.004)
+        return self.inner.handle_request(request)
+
+
+def normalised(value: Any, canonical: str = "") -> Any:
+    if isinstance(value, dict):
+        if value and all(isinstance(k, str) and ID_KEY.match(k) for k in value):
+            items = [normalised(v, canonical) for v in value.values()]
+            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+        return {k: "<volatile>" if k in VOLATILE else normalised(v, canonical) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalised(v, canonical) for v in value]
+    if isinstance(value, str) and canonical:
+        return value.replace(canonical, "<canonical>")
+    return value
+
+
+def provision(tmp: Path, concurrency: int, seed: int) -> dict[str, Any]:
+    sandbox = Sandbox(tmp / "sandbox")
+    project = tmp / "project"
+    project.mkdir(parents=True)
+    progress: list[dict[str, Any]] = []
+    outcome = run_provision(
+        load_settings(project, environ=ENVIRON | {"MCPDEPLOY_HTTP_CONCURRENCY": str(concurrency)}),
+        HttpOptions(transport=Jittery(sandbox, seed), sleep=lambda _: None),
+        allow_destructive=False, argv=["provision"], show_plan=lambda _: None, confirm=lambda: None,
+        on_applied=lambda done: progress.append(done.to_json()), on_warning=lambda _: None)
+    assert outcome.result is not None and outcome.result.ok, outcome.result and outcome.result.error
+    canonical = str(outcome.outputs["xano_api_group_canonical"])
+    journal = [json.loads(line) for line in (project / ".mcpdeploy" / "journal" / "default.jsonl").read_text()
+               .splitlines()]
+    files = {name: (project / name).read_text().replace(canonical, "<canonical>") for name in ("wrangler.toml",
+                                                                                            ".gitignore")}
+    # Its values are encrypted under a key made for the run: the names say what it holds.
+    files[".dev.vars"] = "\n".join(line.partition("=")[0] for line in (project / ".dev.vars").read_text().splitlines())
+    return {
+        "objects": normalised(sandbox.state, canonical),
+        "journal": normalised(journal, canonical),
+        "progress": normalised(progress, canonical),
+        "outputs": normalised(outcome.outputs, canonical),
+        "files": files,
+    }
+
+
+def test_a_fresh_provision_at_once_ends_as_one_in_turn(tmp_path: Path) -> None:
+    serial = provision(tmp_path / "serial", 1, seed=0)
+    for seed in range(3):
+        concurrent = provision(tmp_path / f"concurrent-{seed}", 4, seed)
+        for part in ("objects", "journal", "progress", "outputs", "files"):
+            assert concurrent[part] == serial[part], part
