@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from mcpdeploy import __version__
-from mcpdeploy.cli.output import emit_json, for_sandbox, json_emitted, make_console, reset_json_emitted
+from mcpdeploy.cli.output import for_sandbox, make_console, reset_json_emitted, write_json
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.exit_codes import ExitCode
 
@@ -197,7 +197,11 @@ def _run(argv: list[str] | None) -> int:
         else:
             make_console().print(f"error: {exc}", markup=False)
         code = getattr(exc, "exit_code", 2)
-        return _json_error(words, f"usage: {exc}", "See --help.", int(ExitCode.USAGE) if code == 2 else int(code))
+        # "Invalid value for '--limit': ..." rather than the bare "...": the document names the option too.
+        format_message = getattr(exc, "format_message", None)
+        message = format_message() if callable(format_message) else str(exc)
+        return _json_error(words, f"usage: {message}", "See --help.",
+                           int(ExitCode.USAGE) if code == 2 else int(code), option=_option_of(exc))
     except (KeyboardInterrupt, typer.Abort):
         make_console().print("interrupted", markup=False)
         return _json_error(words, "interrupted", None, int(ExitCode.INTERRUPTED))
@@ -208,14 +212,41 @@ def _run(argv: list[str] | None) -> int:
                    "MCPDEPLOY_DEBUG=1 for a traceback and report it.")
         make_console().print(message, markup=False)
         return _json_error(words, message, None, int(ExitCode.ERROR))
-    return int(result) if isinstance(result, int) else 0
-
-
-def _json_error(words: list[str], message: str, hint: str | None, code: int) -> int:
-    """With --json, a pipeline reading stdout gets a document even when the command stopped before its own."""
-    if "--json" in words and not json_emitted():
-        emit_json({"ok": False, "error": {"message": message, "hint": hint, "exit_code": code}})
+    code = int(result) if isinstance(result, int) else 0
+    write_json(command=_command_name(words), exit_code=code, wanted=False)
     return code
+
+
+def _json_error(words: list[str], message: str, hint: str | None, code: int, *, option: str | None = None) -> int:
+    """The command's document (or, with --json, one of its own) with the error that ended the run."""
+    error: dict[str, Any] = {"message": message, "hint": hint, "exit_code": code}
+    if option is not None:
+        error["option"] = option
+    write_json(command=_command_name(words), exit_code=code, error=error, wanted="--json" in words)
+    return code
+
+
+def _option_of(exc: Exception) -> str | None:
+    """The option a usage error is about: `--bogus` for an unknown one, `--limit` for a bad value."""
+    name = getattr(exc, "option_name", None)
+    if isinstance(name, str):
+        return name
+    opts = getattr(getattr(exc, "param", None), "opts", None)
+    return str(opts[0]) if opts else None
+
+
+def _command_name(words: list[str]) -> str:
+    """The command a run's words name (`history show`), for the JSON document of a run that stopped before the
+    command could say; the words that are no command (options and their values) are skipped."""
+    groups = {group.name: {c.name for c in group.typer_instance.registered_commands}
+              for group in app.registered_groups if group.name and group.typer_instance}
+    commands = {c.name for c in app.registered_commands} | set(groups)
+    named = [word for word in words if word in commands]
+    if not named:
+        return ""
+    first = named[0]
+    rest = [word for word in words[words.index(first) + 1:] if word in groups.get(first, set())]
+    return " ".join([first, *rest[:1]])
 
 
 def main() -> None:

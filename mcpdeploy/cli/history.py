@@ -41,7 +41,7 @@ def list_runs(
     limit: int = LIMIT,
 ) -> int:
     """List recorded runs: id, time, who, command, outcome, changes."""
-    ctx.obj = {"project_dir": project_dir, "env": env}
+    ctx.obj = {"project_dir": project_dir, "env": env, "json": json_output}
     if ctx.invoked_subcommand is not None:
         return 0
     console = make_console()
@@ -86,6 +86,7 @@ def show_run(
     parent = ctx.obj or {}
     project_dir = project_dir or parent.get("project_dir") or Path(".")
     env = env or parent.get("env")
+    json_output = json_output or bool(parent.get("json"))  # `history --json show last` as well
     console = make_console()
     journal, reading = _read(project_dir, env)
     _report_skipped(console, reading)

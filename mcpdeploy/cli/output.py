@@ -67,22 +67,45 @@ def is_interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty() and not running_in_ci()
 
 
-_emitted = False  # whether this run already wrote its JSON document
+# Exit codes after which a command did what it was asked: plan --detailed-exitcode says "changes" with 2.
+OK_EXIT_CODES = frozenset({0, 2})
+
+_pending: dict[str, Any] | None = None  # this run's JSON document, written by `run` once the exit code is known
 
 
 def emit_json(document: dict[str, Any]) -> None:
-    """Write the one JSON document of a command to stdout. Every document carries `schema_version`."""
-    global _emitted
-    payload = {"schema_version": JSON_SCHEMA_VERSION, **document}
-    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
-    sys.stdout.flush()
-    _emitted = True
+    """Hold the one JSON document of a command; `write_json` prints it when the run ends, so that it can carry
+    the run's exit code, and an error that stops the command after this call joins the same document."""
+    global _pending
+    _pending = dict(document)
 
 
 def json_emitted() -> bool:
-    return _emitted
+    return _pending is not None
 
 
 def reset_json_emitted() -> None:
-    global _emitted
-    _emitted = False
+    global _pending
+    _pending = None
+
+
+def json_document(document: dict[str, Any], *, command: str, exit_code: int,
+                  error: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The contract every `--json` document keeps: `schema_version`, `command`, `ok`, `exit_code` and `outputs`
+    (the values a next step reads; `{}` when the command has none) first, then the command's own fields."""
+    ok = error is None and exit_code in OK_EXIT_CODES and document.get("ok", True) is not False
+    head = {"schema_version": JSON_SCHEMA_VERSION, "command": document.get("command") or command, "ok": ok,
+            "exit_code": exit_code, "outputs": document.get("outputs") or {}}
+    return {**head, **{k: v for k, v in document.items() if k not in head}, **({"error": error} if error else {})}
+
+
+def write_json(*, command: str, exit_code: int, error: dict[str, Any] | None = None, wanted: bool) -> None:
+    """Write the held document, or with `wanted` (--json was given) an error-only one: a pipeline reading stdout
+    gets a document even when the command stopped before its own."""
+    global _pending
+    document, _pending = _pending, None
+    if document is None and not wanted:
+        return
+    payload = json_document(document or {}, command=command, exit_code=exit_code, error=error)
+    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
