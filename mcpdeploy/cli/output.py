@@ -62,6 +62,51 @@ def for_sandbox(text: str, sandbox: bool) -> str:
     return text
 
 
+class Activity:
+    """What the run is waiting on, shown while it waits: on a terminal (and not in CI) a spinner on stderr with the
+    task and the seconds it has taken; elsewhere nothing beyond the command's own lines (one per step), so CI logs
+    and pipes get no cursor movement. Stopped before anything that needs the screen (the plan, a prompt)."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._live = console.is_terminal and not running_in_ci()
+        self._status: Any = None
+        self._text = ""
+        self._started = 0.0
+        self._ticker: Any = None
+
+    def show(self, text: str) -> None:
+        if not self._live:
+            return
+        import threading
+        import time
+
+        self._text, self._started = text, time.monotonic()
+        if self._status is None:
+            self._status = self._console.status(text)
+            self._status.start()
+            self._ticker = threading.Event()
+            threading.Thread(target=self._tick, args=(self._ticker,), daemon=True).start()
+        else:
+            self._status.update(text)
+
+    def _tick(self, stop: Any) -> None:
+        import time
+
+        while not stop.wait(0.5):
+            status = self._status
+            if status is not None:
+                status.update(f"{self._text} ({time.monotonic() - self._started:.0f}s)")
+
+    def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.set()
+            self._ticker = None
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
 def is_interactive() -> bool:
     """Prompts only with a person at a terminal: stdin and stderr are TTYs and no CI is detected."""
     return sys.stdin.isatty() and sys.stderr.isatty() and not running_in_ci()

@@ -23,13 +23,15 @@ from mcpdeploy.cli.common import (
     examples,
     http_options,
 )
-from mcpdeploy.cli.output import emit_json, for_sandbox, make_console
+from mcpdeploy.cli.output import Activity, emit_json, for_sandbox, make_console
 from mcpdeploy.errors import UsageError
 from mcpdeploy.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from mcpdeploy.apply import AppliedChange
+    from mcpdeploy.plan.models import Plan
     from mcpdeploy.provision import ProvisionOutcome
 
 # What `provision --deploy` applies before the deploy: everything but the Worker's secrets.
@@ -70,12 +72,15 @@ def plan_command(
 
     console = make_console()
     started = time.monotonic()
+    activity = Activity(console)
     with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
             http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
         pipeline = open_pipeline(settings, options)
         try:
+            activity.show("Planning: reading what exists in Xano and Cloudflare")
             plan = pipeline.plan()
         finally:
+            activity.stop()
             pipeline.close()
     render_plan(console, plan, notes=[for_sandbox(n, sandbox) for n in plan.notes])
     if out is not None:
@@ -129,6 +134,7 @@ def provision_command(
     expected = saved_digest(saved_plan) if saved_plan is not None else None
 
     console = make_console()
+    activity = Activity(console)
     started = time.monotonic()
     at_prompt = [0.0]  # seconds spent answering the confirmation(s)
     argv = ["provision", *(["--env", env] if env else []), *(["--sandbox"] if sandbox else []),
@@ -142,17 +148,28 @@ def provision_command(
             # "Applied ... in N s" is the work's time: minutes spent reading the plan at the prompt do not count.
             at_prompt[0] += time.monotonic() - asked
             console.print("Applying:")
+            activity.show("Applying the first change")
+
+        def show_plan(plan: Plan) -> None:
+            activity.stop()
+            render_plan(console, plan, notes=[for_sandbox(n, sandbox) for n in plan.notes])
+
+        def applied(done: AppliedChange) -> None:
+            render_applied(console, done)
+            activity.show("Applying the next change")
 
         def provision(only: tuple[str, ...] | None) -> ProvisionOutcome:
-            return run_provision(
-                settings, options, allow_destructive=allow_destructive, argv=argv,
-                show_plan=lambda plan: render_plan(console, plan, notes=[for_sandbox(n, sandbox) for n in plan.notes]),
-                confirm=confirm_then_announce,
-                on_applied=lambda done: render_applied(console, done),
-                on_warning=lambda message: console.print(f"warning: {message}", markup=False),
-                expected=(saved_plan, expected) if saved_plan is not None and expected is not None else None,
-                only=only,
-            )
+            activity.show("Planning: reading what exists in Xano and Cloudflare")
+            try:
+                return run_provision(
+                    settings, options, allow_destructive=allow_destructive, argv=argv,
+                    show_plan=show_plan, confirm=confirm_then_announce, on_applied=applied,
+                    on_warning=lambda message: console.print(f"warning: {message}", markup=False),
+                    expected=(saved_plan, expected) if saved_plan is not None and expected is not None else None,
+                    only=only,
+                )
+            finally:
+                activity.stop()
 
         deployed: dict[str, Any] | None = None
         first: ProvisionOutcome | None = None

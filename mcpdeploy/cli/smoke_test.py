@@ -22,7 +22,7 @@ from mcpdeploy.cli.common import (
     examples,
     http_options,
 )
-from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.cli.output import Activity, emit_json, make_console
 from mcpdeploy.errors import UsageError
 
 # The smoke-test library, its HTTP client (httpx) and rich are imported when the command runs, not when the CLI
@@ -108,8 +108,13 @@ def smoke_test_command(
                                min_tools=min_tools, call_tool=call_tool, tool_args=arguments, wait_for=wait_for,
                                era=era)
         console.print(f"Smoke-testing {mcp_url}" + (f" (Xano auth: {auth_url})" if auth_url else ""), markup=False)
-        with McpHttpClient(key, http) as client:
-            report = run_smoke_test(client, options)
+        activity = Activity(console)
+        activity.show(f"Smoke-testing{f' (waiting up to {wait_for:g}s for the server)' if wait_for else ''}")
+        try:
+            with McpHttpClient(key, http) as client:
+                report = run_smoke_test(client, options)
+        finally:
+            activity.stop()
         _publish(report, console, http.redactor, json_output=json_output, junit=junit)
     return int(report.exit_code)
 

@@ -53,7 +53,7 @@ def test_init_writes_a_whole_project_named_after_its_folder(cli: Cli, tmp_path: 
 def test_the_project_is_what_schema_validate_and_plan_read(cli: Cli, tmp_path: Path) -> None:
     assert cli("init", str(tmp_path / "demo")).exit_code == 0
     result = cli("schema", "validate", "--project-dir", str(tmp_path / "demo"))
-    assert result.exit_code == 0 and "demo/schemas: 2 tables, 22 fields, 4 endpoints" in result.stderr
+    assert result.exit_code == 0 and "demo/schemas: 2 tables, 22 fields, 4 endpoints" in result.stdout
 
 
 def test_an_existing_file_is_named_and_nothing_is_written(cli: Cli, tmp_path: Path) -> None:
