@@ -85,6 +85,7 @@ def http_options(trace: Path | None, settings: Settings, *, timeout: float | Non
         max_response_bytes=int(limits.max_response_mb * 1_000_000),
         on_retry=lambda line: console.print(line, markup=False, highlight=False),
         rates={"xano": limits.xano_rate, "cloudflare": limits.cloudflare_rate},
+        pace_file=settings.state_dir / "pace.json",
     )
     try:
         yield options

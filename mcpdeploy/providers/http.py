@@ -192,6 +192,9 @@ class HttpOptions:
     # fills it from [http] (DEFAULT_RATES unless raised); tests that inject a transport leave it empty.
     rates: dict[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+    # Where the requests of the last runs are kept, so that a command run right after another (a provision, then
+    # its no-op rerun) does not spend the budget the first one used; None keeps them for this run only.
+    pace_file: Path | None = None
     _pacers: dict[str, Pacer] = field(default_factory=dict, repr=False)
     _pacers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _network: httpx.HTTPTransport | None = field(default=None, repr=False)
@@ -214,8 +217,38 @@ class HttpOptions:
             return None
         with self._pacers_lock:
             if service not in self._pacers:
-                self._pacers[service] = Pacer(*parse_rate(rate), clock=self.clock)
+                pacer = Pacer(*parse_rate(rate), clock=self.clock)
+                pacer.remember([self.clock() - (time.time() - sent) for sent in self._paced_before().get(service, [])])
+                self._pacers[service] = pacer
             return self._pacers[service]
+
+    def _paced_before(self) -> dict[str, list[float]]:
+        """The send times (wall clock) the pace file holds; nothing when it is missing or unreadable (it is only an
+        aid: at worst a run meets a 429 it waits out)."""
+        if self.pace_file is None:
+            return {}
+        try:
+            loaded = json.loads(self.pace_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(loaded, dict):
+            return {}
+        return {str(k): [float(t) for t in v if isinstance(t, (int, float)) and not isinstance(t, bool)]
+                for k, v in loaded.items() if isinstance(v, list)}
+
+    def save_pace(self) -> None:
+        """Keep this run's recent requests for the next run (best effort: a read-only folder only loses the aid)."""
+        if self.pace_file is None or not self._pacers:
+            return
+        offset = time.time() - self.clock()
+        kept = self._paced_before()
+        for service, pacer in self._pacers.items():
+            kept[service] = [offset + sent for sent in pacer.history()]
+        try:
+            self.pace_file.parent.mkdir(parents=True, exist_ok=True)
+            self.pace_file.write_text(json.dumps(kept), encoding="utf-8")
+        except OSError:
+            pass
 
     def network_transport(self) -> httpx.BaseTransport:
         """The injected transport, or one real transport shared by every client of the run: building the TLS
@@ -227,6 +260,7 @@ class HttpOptions:
         return _Unclosable(self._network)
 
     def close(self) -> None:
+        self.save_pace()
         if self._network is not None:
             self._network.close()
             self._network = None
@@ -239,9 +273,10 @@ RATE_HINT = "Write it as requests/seconds, e.g. 10/20s ([http] xano_rate, MCPDEP
 # Added to the window: a request counts where the service receives it, which the network can delay by this much.
 PACE_MARGIN = 1.0
 # What a 429 the pacer did not prevent does to the rest of the run: each later window is this much longer, up to
-# MAX_SLOWDOWN times the configured one (a run that keeps meeting 429s shares the budget with someone).
-SLOWDOWN = 1.5
-MAX_SLOWDOWN = 4.0
+# MAX_SLOWDOWN times the configured one (a run that keeps meeting 429s shares the budget with someone; its
+# Retry-After already says how long to wait, so the slowdown only has to stop the next burst).
+SLOWDOWN = 1.25
+MAX_SLOWDOWN = 2.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -276,6 +311,15 @@ class Pacer:
         self._hold_until = 0.0
         self._lock = threading.Lock()
         self.slowdowns = 0
+
+    def remember(self, sent: list[float]) -> None:
+        """Requests an earlier run sent (on this clock), which still count against the service's window."""
+        with self._lock:
+            self._sent = sorted(self._sent + sent)[-self.count:]
+
+    def history(self) -> list[float]:
+        with self._lock:
+            return list(self._sent)
 
     def reserve(self) -> float:
         """Take the next slot; the seconds to wait before sending."""

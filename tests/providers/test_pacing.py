@@ -94,14 +94,14 @@ def test_a_429_honours_retry_after_for_every_request_and_slows_the_rest_of_the_r
     for _ in range(6):
         xano.send("GET", "/api:meta/workspace/1/table")
     pacer = options.pacer("xano")
-    assert pacer is not None and pacer.slowdowns == 1 and pacer.window == pytest.approx(30.0)
+    assert pacer is not None and pacer.slowdowns == 1 and pacer.window == pytest.approx(25.0)
     assert 21 in clock.slept  # Retry-After, waited once
     refused_before = server.answered_429
     for _ in range(20):
         xano.send("GET", "/api:meta/workspace/1/table")
-    # Paced to ten per 30 s now, then slower with each 429: the five-per-20-s server refuses fewer and fewer.
+    # Paced to ten per 25 s now, then slower with each 429 (up to 40 s): the server refuses fewer and fewer.
     assert server.answered_429 - refused_before < 10
-    assert pacer.window <= 80.0
+    assert pacer.window <= 40.0
 
 
 def test_a_service_on_this_machine_is_not_paced() -> None:
@@ -145,3 +145,31 @@ def test_a_pacer_hands_out_slots_in_turn() -> None:
     clock = FakeClock()
     pacer = Pacer(2, 10.0, clock=clock)
     assert [pacer.reserve() for _ in range(4)] == [0.0, 0.0, 11.0, 11.0]
+
+
+def test_the_next_command_counts_the_requests_the_last_one_sent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A provision and its no-op rerun are two processes: the rerun must not spend the budget the first one used."""
+    clock = FakeClock()
+    server = FreePlan(clock)
+    pace_file = tmp_path / ".mcpdeploy" / "pace.json"
+    for _ in range(2):
+        options = HttpOptions(transport=server, sleep=clock.sleep, clock=clock, rates={"xano": "10/20s"},
+                              pace_file=pace_file)
+        xano = Xano("https://x.xano.io", "token", options)
+        for _ in range(10):
+            xano.send("GET", "/api:meta/workspace/1/table")
+        options.close()
+    assert server.answered_429 == 0 and server.calls == 20
+    assert sum(clock.slept) == pytest.approx(21.0, abs=0.5)
+
+
+@pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"xano": ["soon", true]}'])
+def test_an_unreadable_pace_file_is_only_a_lost_aid(tmp_path, content: str) -> None:  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+    pace_file = tmp_path / "pace.json"
+    pace_file.write_text(content)
+    options = HttpOptions(transport=FreePlan(clock), sleep=clock.sleep, clock=clock, rates={"xano": "10/20s"},
+                          pace_file=pace_file)
+    Xano("https://x.xano.io", "token", options).send("GET", "/x")
+    options.close()
+    assert clock.slept == []
