@@ -241,9 +241,10 @@ class HttpOptions:
         if self.pace_file is None or not self._pacers:
             return
         offset = time.time() - self.clock()
-        kept = self._paced_before()
-        for service, pacer in self._pacers.items():
-            kept[service] = [offset + sent for sent in pacer.history()]
+        sent = {service: [offset + t for t in pacer.history()] for service, pacer in self._pacers.items()}
+        if not any(sent.values()):
+            return  # nothing was paced (a service on this machine): no file where none is needed
+        kept = self._paced_before() | {service: times for service, times in sent.items() if times}
         try:
             self.pace_file.parent.mkdir(parents=True, exist_ok=True)
             self.pace_file.write_text(json.dumps(kept), encoding="utf-8")
