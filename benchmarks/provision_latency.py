@@ -1,15 +1,15 @@
 """Provision against the in-process sandbox behind an added latency, and under Xano's free-plan rate limit.
 
-    python3 benchmarks/provision_latency.py [--latency 10,100,300] [--serial] [--no-rate-limit]
+    python3 benchmarks/provision_latency.py [--latency 10,100,300] [--no-serial] [--no-rate-limit]
 
-For each latency, a fresh provision and a no-op rerun, each with its wall time, the HTTP calls that reached the
-sandbox, and the critical path: the calls that must follow one another (the plan's reads, the longest chain of
-the plan's dependency graph, the reads that verify it), times the latency. `--serial` runs with one request in
-flight per service (`MCPDEPLOY_HTTP_CONCURRENCY=1`), as mcpdeploy did before it read and applied concurrently;
-the script prints those figures first unless `--no-serial` is given. The rate-limited run answers 429 to an 11th
-Xano request within 20 seconds, as Xano's free plan does, paces as the CLI does by default ([http] xano_rate), and
-reports how many 429s were seen (the goal is 0); the latency runs are not paced (the sandbox enforces no limit
-there, as on a plan whose limit the run does not reach).
+For each latency: a fresh provision, a no-op rerun and a smoke-test, each with its wall time, the HTTP calls
+that reached the sandbox, and its critical path: the calls that must follow one another (the plan's reads, the
+longest chain of the plan's dependency graph, the reads that verify it), times the latency. The figures are
+printed twice: first `serial`, one request at a time (`MCPDEPLOY_HTTP_CONCURRENCY=1`, as mcpdeploy ran before it
+read and applied concurrently), then `now`, with the default concurrency. The rate-limited run answers 429 to an
+11th Xano request within 20 seconds, as Xano's free plan does, paces as the CLI does by default
+([http] xano_rate), and reports how many 429s were seen (the goal is 0); the latency runs are not paced (the
+sandbox enforces no limit there, as on a plan whose limit the run does not reach).
 """
 
 from __future__ import annotations
@@ -33,10 +33,14 @@ from mcpdeploy.apply.graph import critical_path_calls
 from mcpdeploy.config import load_settings
 from mcpdeploy.plan.models import Plan
 from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.providers.mcp_http import McpHttpClient
 from mcpdeploy.provision import run_provision
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.mcp_endpoint import AUTH_API_GROUP
 from mcpdeploy.sandbox.transport import SandboxTransport
+from mcpdeploy.smoke.checks import run_smoke_test
+from mcpdeploy.smoke.model import SmokeOptions
 
 ENVIRON = {
     "XANO_INSTANCE_URL": "http://sandbox.test", "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
@@ -123,6 +127,23 @@ def provision(folder: Path, transport: SlowSandbox, environ: dict[str, str], pac
             "echo": transport.echo_reads > echoes_before}
 
 
+def smoke(transport: SlowSandbox) -> dict[str, Any]:
+    """`smoke-test` against the sandbox's MCP endpoint (the Worker's auth/me call to Xano happens inside the
+    sandbox, without the added latency). Its checks run in turn, one MCP session: its critical path is its calls."""
+    options = SmokeOptions(mcp_url="http://sandbox.test/mcp", xano_url=f"http://sandbox.test/{AUTH_API_GROUP}",
+                           call_tool="echo", tool_args={"text": "hi"})
+    calls_before = transport.calls
+    started = time.perf_counter()
+    with McpHttpClient(credentials.MCP_API_KEY, HttpOptions(transport=transport)) as client:
+        report = run_smoke_test(client, options)
+    wall = time.perf_counter() - started
+    failed = [c.id for c in report.checks if c.status.value == "fail"]
+    if failed:
+        raise SystemExit(f"smoke-test failed: {', '.join(failed)}")
+    calls = transport.calls - calls_before
+    return {"wall": wall, "plan": 0.0, "calls": calls, "critical": calls}
+
+
 def measure(latency: float, environ: dict[str, str], limit: int | None = None) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,6 +160,8 @@ def measure(latency: float, environ: dict[str, str], limit: int | None = None) -
             noop = provision(project, transport, environ, paced=limit is not None)
             noop["critical"] = 2 + noop["echo"]
             out["no-op"] = noop
+            if limit is None:
+                out["smoke"] = smoke(transport)
         out["fresh"]["429s"] = out["no-op"]["429s"] = transport.answered_429
     return out
 
