@@ -31,7 +31,7 @@ class OutputClosed(Exception):
 # `mcpdeploy --help` lists the commands in the order a project meets them, not in the order their modules are
 # imported; a command missing here is listed after these, by name, with `unlock` (the rescue) always last.
 COMMAND_ORDER = ("init", "plan", "provision", "deploy", "smoke-test", "status", "logs", "rollback", "auth",
-                 "history", "dev", "xanoscript", "schema", "secrets", "state", "sandbox", "completion")
+                 "history", "doctor", "dev", "xanoscript", "schema", "secrets", "state", "sandbox", "completion")
 LAST_COMMANDS = ("unlock",)
 
 

@@ -28,7 +28,7 @@ def test_root_help_has_the_exit_code_table(cli) -> None:  # type: ignore[no-unty
         assert line in text
 
 
-@pytest.mark.parametrize("command", [*MAIN_COMMANDS, "unlock", "history show", "auth disable", "completion"])
+@pytest.mark.parametrize("command", [*MAIN_COMMANDS, "unlock", "history show", "auth disable", "completion", "doctor"])
 def test_each_main_command_has_examples_and_short_help(cli, command: str) -> None:  # type: ignore[no-untyped-def]
     result = cli(*command.split(), "-h")
     assert result.exit_code == 0, result.stderr
