@@ -10,6 +10,7 @@ import email.utils
 import json
 import os
 import random
+import re
 import socket
 import threading
 import time
@@ -281,6 +282,22 @@ MAX_SLOWDOWN = 2.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
+_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])(?:r|remaining)=([0-9]+)")
+_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])(?:t|reset)=([0-9]+)")
+
+
+def spent_budget_seconds(response: httpx.Response) -> float | None:
+    """Seconds until the budget renews when the answer says none is left: Cloudflare's `Ratelimit` header
+    (`"default";r=0;t=30`, the IETF draft's fields, or its older `remaining=0, reset=30` form). None otherwise."""
+    value = response.headers.get("ratelimit")
+    if not value:
+        return None
+    remaining, reset = _RATELIMIT_REMAINING.search(value), _RATELIMIT_RESET.search(value)
+    if remaining is None or reset is None or int(remaining.group(1)) > 0:
+        return None
+    return min(float(reset.group(1)), 3600.0)
+
+
 def parse_rate(text: str) -> tuple[int, float]:
     """`10/20s` (or `10/20`): 10 requests in any 20 seconds. ValueError for anything else."""
     count, sep, seconds = text.strip().partition("/")
@@ -332,6 +349,11 @@ class Pacer:
             self._sent.append(slot)
             del self._sent[:-self.count]
             return slot - now
+
+    def hold(self, seconds: float) -> None:
+        """No request of the service before `seconds` from now (the service said its budget is spent)."""
+        with self._lock:
+            self._hold_until = max(self._hold_until, self._clock() + seconds)
 
     def refused(self, retry_after: float | None) -> None:
         with self._lock:
@@ -475,9 +497,14 @@ class RetryingTransport(httpx.BaseTransport):
                 continue
             response.extensions["mcpdeploy_attempts"] = attempt + 1
             self._trace(request, response, started)
-            if response.status_code == 429 and self._pacer is not None:
-                after = retry_after_seconds(response, default=-1.0)
-                self._pacer.refused(after if after >= 0 else None)
+            if self._pacer is not None:
+                if response.status_code == 429:
+                    after = retry_after_seconds(response, default=-1.0)
+                    self._pacer.refused(after if after >= 0 else None)
+                else:
+                    renews = spent_budget_seconds(response)
+                    if renews is not None:
+                        self._pacer.hold(renews)
             if response.status_code in RETRY_STATUSES and attempt < self._options.max_retries:
                 if response.status_code != 429 and request.method not in IDEMPOTENT_METHODS:
                     return response

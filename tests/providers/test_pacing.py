@@ -173,3 +173,30 @@ def test_an_unreadable_pace_file_is_only_a_lost_aid(tmp_path, content: str) -> N
     Xano("https://x.xano.io", "token", options).send("GET", "/x")
     options.close()
     assert clock.slept == []
+
+
+class SpentBudget(httpx.BaseTransport):
+    """Cloudflare saying, on a 200, that the budget is spent until 30 seconds from now."""
+
+    def __init__(self, header: str) -> None:
+        self.header = header
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"ratelimit": self.header}, json={"success": True}, request=request)
+
+
+class Cloudflare(ServiceClient):
+    service = "cloudflare"
+
+
+@pytest.mark.parametrize(("header", "held"), [('"default";r=0;t=30', 30.0), ("limit=1200, remaining=0, reset=30", 30.0),
+                                               ('"default";r=5;t=30', 0.0), ("nonsense", 0.0)])
+def test_cloudflares_ratelimit_header_holds_the_next_request_when_the_budget_is_spent(header: str,
+                                                                                       held: float) -> None:
+    clock = FakeClock()
+    options = HttpOptions(transport=SpentBudget(header), sleep=clock.sleep, clock=clock,
+                          rates={"cloudflare": DEFAULT_RATES["cloudflare"]})
+    cloudflare = Cloudflare("https://api.cloudflare.com/client/v4", "token", options)
+    cloudflare.send("GET", "/user/tokens/verify")
+    cloudflare.send("GET", "/user/tokens/verify")
+    assert sum(clock.slept) == pytest.approx(held)
