@@ -41,6 +41,8 @@ def render_plan(console: Console, plan: Plan, *, notes: list[str] | None = None)
     for change in plan.changes:
         console.print(change_line(change))
         for detail in change.details:
+            if change.reason.startswith(detail):  # "type int -> text: ..." already says it: one line is enough
+                continue
             console.print(f"      {escape(detail)}")
     s = plan.summary()
     line = f"Plan: {s['create']} to create, {s['update']} to update, {s['delete']} to delete"
