@@ -3,7 +3,9 @@
 A table's fields and indexes come after the table; an endpoint after its API group and every table change (its
 XanoScript may name the tables); Cloudflare's queue and consumer stand beside Xano; the Worker's secrets come after
 Xano (they carry the group's URL) and the queue; local files come last (they point at everything remote). The
-benchmark computes the critical path from this graph, and apply follows it.
+benchmark computes the critical path from this graph; apply follows it in waves (`apply_plan` runs Cloudflare
+beside Xano, `XanoExecutor` each table's changes beside the group, then the endpoints), so a new dependency
+belongs both here and there.
 """
 
 from __future__ import annotations
