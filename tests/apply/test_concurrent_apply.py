@@ -32,7 +32,7 @@ ENVIRON = {
 VOLATILE = frozenset({"id", "table_id", "apigroup_id", "api_id", "queue_id", "canonical", "guid", "created_at",
                       "updated_at", "created_on", "modified_on", "run_id", "time", "started_ns", "seconds", "path",
                       "written_sha256", "xano_api_group_canonical", "xano_api_base_url", "next_id", "who", "clock",
-                      "plan_digest"})
+                      "index_id", "plan_digest"})
 ID_KEY = re.compile(r"^([0-9]+|[0-9a-f]{32})$")
 
 
@@ -62,10 +62,29 @@ def normalised(value: Any, canonical: str = "") -> Any:
     return value
 
 
-def provision(tmp: Path, concurrency: int, seed: int) -> dict[str, Any]:
+def drift(sandbox: Sandbox) -> None:
+    """What someone did in Xano's UI since the last provision: in both tables a column and an index gone, and one
+    endpoint deleted; the next provision adds each back, two tables' changes and an endpoint at once."""
+    xano = sandbox.state["xano"]
+    for table in xano["tables"].values():
+        if table["name"] in ("mcp_sessions", "usage_logs"):
+            table["schema"] = [f for f in table["schema"] if f["name"] not in ("status", "cost")]
+            table["index"] = [i for i in table["index"] if i["type"] != "btree"]
+    last = max(xano["apis"], key=int)
+    del xano["apis"][last]
+    sandbox.save()
+
+
+def provision(tmp: Path, concurrency: int, seed: int, drifted: bool = False) -> dict[str, Any]:
     sandbox = Sandbox(tmp / "sandbox")
     project = tmp / "project"
     project.mkdir(parents=True)
+    if drifted:
+        run_provision(load_settings(project, environ=ENVIRON | {"MCPDEPLOY_HTTP_CONCURRENCY": "1"}),
+                      HttpOptions(transport=SandboxTransport(sandbox), sleep=lambda _: None),
+                      allow_destructive=False, argv=["provision"], show_plan=lambda _: None, confirm=lambda: None,
+                      on_applied=lambda _: None, on_warning=lambda _: None)
+        drift(sandbox)
     progress: list[dict[str, Any]] = []
     outcome = run_provision(
         load_settings(project, environ=ENVIRON | {"MCPDEPLOY_HTTP_CONCURRENCY": str(concurrency)}),
@@ -93,5 +112,15 @@ def test_a_fresh_provision_at_once_ends_as_one_in_turn(tmp_path: Path) -> None:
     serial = provision(tmp_path / "serial", 1, seed=0)
     for seed in range(3):
         concurrent = provision(tmp_path / f"concurrent-{seed}", 4, seed)
+        for part in ("objects", "journal", "progress", "outputs", "files"):
+            assert concurrent[part] == serial[part], part
+
+
+def test_a_provision_after_drift_at_once_ends_as_one_in_turn(tmp_path: Path) -> None:
+    serial = provision(tmp_path / "serial", 1, seed=0, drifted=True)
+    kinds = [entry["kind"] for entry in serial["progress"]]
+    assert {"add_field", "add_index", "create_endpoint"} <= set(kinds), kinds
+    for seed in range(3):
+        concurrent = provision(tmp_path / f"concurrent-{seed}", 4, seed, drifted=True)
         for part in ("objects", "journal", "progress", "outputs", "files"):
             assert concurrent[part] == serial[part], part
