@@ -16,7 +16,7 @@ from mcpdeploy.config import load_settings
 from mcpdeploy.providers.http import HttpOptions
 from mcpdeploy.provision import run_provision
 from mcpdeploy.sandbox import credentials
-from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.core import Fault, Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport
 
 ENVIRON = {
@@ -124,3 +124,28 @@ def test_a_provision_after_drift_at_once_ends_as_one_in_turn(tmp_path: Path) -> 
         concurrent = provision(tmp_path / f"concurrent-{seed}", 4, seed, drifted=True)
         for part in ("objects", "journal", "progress", "outputs", "files"):
             assert concurrent[part] == serial[part], part
+
+
+def test_a_failure_at_once_is_recorded_and_reported_as_in_turn(tmp_path: Path) -> None:
+    """The API group is refused: the tables made beside it are journaled in serial order, the failure is the
+    group's, and no endpoint is sent. Cloudflare's queue, made beside Xano's changes, is journaled after them
+    (a serial run stops before it)."""
+    results = []
+    for concurrency in (1, 4):
+        sandbox = Sandbox(tmp_path / f"sandbox-{concurrency}")
+        sandbox.add_fault(Fault(match=r"^POST .*/apigroup$", status=400, times=1))
+        project = tmp_path / f"project-{concurrency}"
+        project.mkdir()
+        progress: list[dict[str, Any]] = []
+        outcome = run_provision(
+            load_settings(project, environ=ENVIRON | {"MCPDEPLOY_HTTP_CONCURRENCY": str(concurrency)}),
+            HttpOptions(transport=SandboxTransport(sandbox), sleep=lambda _: None),
+            allow_destructive=False, argv=["provision"], show_plan=lambda _: None, confirm=lambda: None,
+            on_applied=lambda done, into=progress: into.append(done.to_json()), on_warning=lambda _: None)
+        assert outcome.result is not None and outcome.result.error is not None
+        assert not [r for r in sandbox.requests if r.method == "POST" and r.path.endswith("/api")]
+        results.append((normalised(progress), outcome.result.error.message))
+    (serial, serial_error), (concurrent, concurrent_error) = results
+    assert concurrent_error == serial_error and concurrent[:len(serial)] == serial
+    assert serial[-1]["outcome"] == "failed"
+    assert [entry["kind"] for entry in concurrent[len(serial):]] == ["create_queue"]
