@@ -6,13 +6,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from mcpdeploy.json_output import json_output_schema, json_output_schema_text
+
 CONTRACT = ["schema_version", "command", "ok", "exit_code", "outputs"]
+PUBLISHED = Path(__file__).resolve().parents[2] / "docs" / "json-output.schema.json"
+
+
+def test_the_published_schema_is_what_the_models_generate() -> None:
+    assert PUBLISHED.read_text("utf-8") == json_output_schema_text(), (
+        "docs/json-output.schema.json is stale: run `python -m mcpdeploy.json_output > docs/json-output.schema.json`")
+    jsonschema.Draft202012Validator.check_schema(json_output_schema())
 
 
 def contract_of(result) -> dict:  # type: ignore[no-untyped-def]
     document = json.loads(result.stdout)
+    jsonschema.validate(document, json.loads(PUBLISHED.read_text("utf-8")))
     assert list(document)[:len(CONTRACT)] == CONTRACT, document
     assert document["schema_version"] == "1" and isinstance(document["outputs"], dict)
     assert document["exit_code"] == result.exit_code
