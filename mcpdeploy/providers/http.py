@@ -6,6 +6,7 @@ Every service client (Xano, Cloudflare, the MCP smoke client) builds on `Service
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import os
@@ -23,7 +24,15 @@ from typing import IO, Any
 import httpx
 
 from mcpdeploy import __version__
-from mcpdeploy.errors import ApiError, RateLimited, ResponseTooLarge, ServiceUnreachable, WriteOutcomeUnknown
+from mcpdeploy.errors import (
+    ApiError,
+    InputFileError,
+    RateLimited,
+    ResponseTooLarge,
+    ServiceUnreachable,
+    WriteOutcomeUnknown,
+)
+from mcpdeploy.files.atomic import write_atomic
 from mcpdeploy.redaction import Redactor
 
 USER_AGENT = f"mcpdeploy/{__version__}"
@@ -246,11 +255,9 @@ class HttpOptions:
         if not any(sent.values()):
             return  # nothing was paced (a service on this machine): no file where none is needed
         kept = self._paced_before() | {service: times for service, times in sent.items() if times}
-        try:
-            self.pace_file.parent.mkdir(parents=True, exist_ok=True)
-            self.pace_file.write_text(json.dumps(kept), encoding="utf-8")
-        except OSError:
-            pass
+        # Atomic like every file mcpdeploy writes: two runs ending at once leave one whole record, not a mix.
+        with contextlib.suppress(InputFileError):
+            write_atomic(self.pace_file, json.dumps(kept), mode=0o600)
 
     def network_transport(self) -> httpx.BaseTransport:
         """The injected transport, or one real transport shared by every client of the run: building the TLS
