@@ -1,5 +1,5 @@
 """Worker rollback: send all traffic back to an earlier version, chosen much as `wrangler rollback` chooses it
-(reference/cloudflare.md §3.4), but without forcing past changed secrets unless asked.
+but without forcing past changed secrets unless asked.
 
 - Target: `--to VERSION_ID` (it must be one of the Worker's versions), else the newest deployment older than the
   live one that had a single version at 100%, minus the ones skipped below. "Older" is by `created_on`; equal times
@@ -56,7 +56,7 @@ DEFAULT_MESSAGE = "mcpdeploy rollback"
 JOURNAL_KIND = "worker_deployment"
 TRIGGERED_BY = "workers/triggered_by"
 SECRET_CHANGE = "secret"
-# Default messages of a rollback: ours (DEFAULT_MESSAGE, or the reference's "mcpdeploy rollback: 1.4.2 -> 1.4.1")
+# Default messages of a rollback: ours (DEFAULT_MESSAGE, or the checklist's "mcpdeploy rollback: 1.4.2 -> 1.4.1")
 # and wrangler's ("Rollback"). A user's own -m text is recognised through the journal instead.
 _ROLLBACK_MESSAGE = re.compile(r"^\s*(mcpdeploy\s+)?rollback\b", re.IGNORECASE)
 SKIP_REASONS = {
@@ -397,7 +397,7 @@ def plan_digest(plan: RollbackPlan) -> str:
 
 
 def _verify_live(client: CloudflareClient, worker: str, version_id: str) -> None:
-    """The reference's step 4: read back that the target now serves 100% of traffic."""
+    """The checklist's step 4: read back that the target now serves 100% of traffic."""
     deployments = client.list_deployments(worker)
     live = newest_first(deployments)[0] if deployments else None
     if live is None or live.sole_version_id != version_id:

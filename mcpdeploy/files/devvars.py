@@ -1,6 +1,6 @@
 """`.dev.vars`: the values `wrangler dev` gives the Worker locally, read the way wrangler reads them.
 
-wrangler parses the file with dotenv 16 (reference cloudflare.md §7.4), whose rules we follow when reading:
+wrangler parses the file with dotenv 16, whose rules we follow when reading:
 - `KEY=value`, `export KEY=value` and `KEY: value`; a line starting with `#` is a comment;
 - unquoted values end at `#` and are trimmed;
 - `'single'` and `` `backtick` `` quoted values are literal; `"double"` ones turn `\\n` and `\\r` into line breaks

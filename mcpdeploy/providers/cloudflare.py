@@ -1,9 +1,9 @@
 """Client for the Cloudflare v4 API calls mcpdeploy needs: queues and their consumers, Worker versions,
-deployments and secrets, token verification. Shaped by reference/cloudflare.md:
+deployments and secrets, token verification. Shaped by Cloudflare's API documentation:
 
-- every answer is a v4 envelope, and `success: false` is an error even on HTTP 200 (§1.1);
-- page-based lists are read while `page * per_page < total_count`, never judged by a full page (§1.2);
-- creating a queue is not idempotent in the API, so it is get-by-name, create, and on any failure look again (§2.3);
+- every answer is a v4 envelope, and `success: false` is an error even on HTTP 200;
+- page-based lists are read while `page * per_page < total_count`, never judged by a full page;
+- creating a queue is not idempotent in the API, so it is get-by-name, create, and on any failure look again;
 - secret values go to the redactor before they are sent, so no trace or error can hold them.
 """
 
@@ -360,7 +360,7 @@ class CloudflareClient(ServiceClient):
                        content_type=MERGE_PATCH_JSON)
 
     def delete_secret(self, script: str, name: str) -> None:
-        # wrangler always URL-encodes the name and says so with url_encoded=true (reference §4).
+        # wrangler always URL-encodes the name and says so with url_encoded=true.
         path = self._script(script, f"/secrets/{quote(name, safe='')}")
         self._envelope("DELETE", path, params={"url_encoded": True})
 

@@ -1,5 +1,5 @@
-"""Cloudflare v4 failures as our exceptions: every `errors[].code` kept, a hint for the codes the reference
-documents (reference/cloudflare.md §5) and for the Queues codes the real API was seen answering, and distinct
+"""Cloudflare v4 failures as our exceptions: every `errors[].code` kept, a hint for the codes Cloudflare
+documents and for the Queues codes the real API was seen answering, and distinct
 types for the answers callers branch on."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from mcpdeploy.errors import ApiError
 
 SERVICE = "cloudflare"
 
-# Codes callers act on (reference §5).
+# Codes callers act on.
 ACCOUNT_TOKEN_ON_USER_VERIFY = 1000
 WORKER_NOT_FOUND = 10007
 SETTINGS_NOT_DEPLOYED = 10214

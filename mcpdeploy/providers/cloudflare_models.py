@@ -1,4 +1,4 @@
-"""What the Cloudflare API answers, as pydantic models (shapes from reference/cloudflare.md §2-§4 and the
+"""What the Cloudflare API answers, as pydantic models (shapes from Cloudflare's API documentation and the
 supplement's schemas). Unknown fields are ignored: the API adds fields over time and we must not break on them."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Platform limits (reference §2.5): the API rejects values outside them with 100127.
+# Platform limits: the API rejects values outside them with 100127.
 MAX_BATCH_SIZE = 100
 MAX_BATCH_TIMEOUT_SECONDS = 60
 # The current API keeps the first 1000 bytes of a deployment's or a version's workers/message (the 2024 spec said
@@ -46,7 +46,7 @@ class Consumer(_Answer):
     queue_name: str | None = None
     type: str = "worker"
     script_name: str | None = None
-    # Older answers name the Worker `script` or `service` (reference §2.4).
+    # Older answers name the Worker `script` or `service`.
     script: str | None = None
     service: str | None = None
     dead_letter_queue: str | None = None  # a queue's name, at the top level; absent or null without one

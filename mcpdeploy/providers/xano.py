@@ -1,4 +1,4 @@
-"""Client for the Xano Metadata API (`https://<instance>/api:meta`), shaped by the reference notes:
+"""Client for the Xano Metadata API (`https://<instance>/api:meta`), shaped by its documentation and its answers:
 
 - every list is read through all its pages (`nextPage`), never inferred from a full page;
 - tables and endpoints are sent as XanoScript documents (`Content-Type: text/x-xanoscript`): a JSON body

@@ -1,6 +1,6 @@
 """XanoScript documents and Metadata-API JSON generated from the spec.
 
-The documents follow what Xano's own parser accepts (shared/reference/xanoscript.md): every block opens with `{`
+The documents follow what Xano's own parser accepts (Xano's XanoScript grammar): every block opens with `{`
 and a newline and holds one member per line, `//` comments appear nowhere, a query has `input`, `stack` and
 `response` and no `api_group` line (the group comes from the URL), a missing row is a 404 through `precondition`
 with `error_type = "notfound"`, and `db.edit` gets a literal `data` object. Everything is generated from the
@@ -205,7 +205,7 @@ def _validators(filters: tuple[str, ...] | list[str]) -> dict[str, bool]:
 
 
 def field_json(field: FieldSpec) -> dict[str, Any]:
-    """The column as the schema PUT's JSON (§3.2). `access`, `sensitive` and `style` are what a new column gets;
+    """The column as the schema PUT's JSON. `access`, `sensitive` and `style` are what a new column gets;
     for an existing one, apply keeps what Xano has (see SPEC_OWNED_KEYS)."""
     document: dict[str, Any] = {
         "name": field.name,

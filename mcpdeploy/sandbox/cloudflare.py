@@ -1,5 +1,5 @@
 """The sandbox's Cloudflare API under `/client/v4`: token verification, Queues and consumers, Worker versions,
-deployments and secrets, all in the v4 envelope with the error codes of reference/cloudflare.md §5.
+deployments and secrets, all in the v4 envelope with Cloudflare's documented error codes.
 
 Tokens: `credentials.CLOUDFLARE_API_TOKEN` is a user token. ACCOUNT_TOKEN is an account-owned token, so the
 user-then-account verification path can be exercised: `/user/tokens/verify` answers it with code 1000, as the

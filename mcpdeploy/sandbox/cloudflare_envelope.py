@@ -1,7 +1,7 @@
 """The sandbox's Cloudflare v4 conventions, shared by its queue and Worker handlers: the envelope, failures
 with `errors[].code`, JSON bodies, page-based lists, and a clock whose timestamps never repeat.
 
-Codes come from reference/cloudflare.md §5 and from answers the real API was seen giving (the Queues codes).
+Codes come from Cloudflare's API documentation and from answers the real API was seen giving (the Queues codes).
 Where no code is known (a missing version or consumer), the sandbox uses one marked below as its own: clients
 must not branch on those.
 """

@@ -1,7 +1,7 @@
 """The sandbox's Cloudflare Queues: list by name with paging, create, get, update, delete, and Worker consumers
-(one per queue: a second gets 11004). Shapes and limits from reference/cloudflare.md §2; error codes as the real
-API answered them: a duplicate name 11009 (HTTP 409), an unknown queue 11000 (404), a malformed id 10004 (404),
-an invalid name 11003.
+(one per queue: a second gets 11004). Shapes and limits from Cloudflare's Queues API documentation; error codes
+as the real API answered them: a duplicate name 11009 (HTTP 409), an unknown queue 11000 (404), a malformed id
+10004 (404), an invalid name 11003.
 
 `GET …/queues?name=` is undocumented, so no client should take it for an exact filter: the sandbox returns every
 queue whose name contains the text, which catches a client that trusts the filter instead of comparing names.
@@ -41,7 +41,7 @@ QUEUE_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 QUEUE_ID = re.compile(r"^[0-9a-f]{32}$")
 QUEUES_PER_PAGE = 20
 DEFAULT_QUEUE_SETTINGS = {"delivery_delay": 0, "delivery_paused": False, "message_retention_period": 345600}
-# (low, high) per setting (reference §2.1 and §2.5).
+# (low, high) per setting.
 QUEUE_LIMITS = {"delivery_delay": (0, 86400), "message_retention_period": (60, 1209600)}
 CONSUMER_LIMITS = {"batch_size": (1, 100), "max_wait_time_ms": (0, 60000), "max_retries": (0, 100),
                    "max_concurrency": (1, 250), "retry_delay": (0, 86400), "visibility_timeout_ms": (0, 43200000)}
@@ -100,7 +100,7 @@ def _update(section: dict[str, Any], queues: list[dict[str, Any]], queue: dict[s
             request: SandboxRequest) -> SandboxResponse:
     body = json_body(request)
     settings = _queue_settings(body.get("settings"))
-    # PUT replaces the configuration; PATCH merges into it (reference §2).
+    # PUT replaces the configuration; PATCH merges into it.
     queue["settings"] = {**(DEFAULT_QUEUE_SETTINGS if request.method == "PUT" else queue["settings"]), **settings}
     if "queue_name" in body:
         name = body["queue_name"]
@@ -169,7 +169,7 @@ def _consumers(section: dict[str, Any], queue: dict[str, Any], request: SandboxR
         if request.method == "GET":
             return ok(_public_consumer(consumer))
         if request.method == "PUT":
-            # PUT updates the consumer in place (reference §2: "updates the consumer or creates one").
+            # PUT updates the consumer in place ("updates the consumer or creates one").
             consumer.update(_consumer_fields(section, request))
             return ok(_public_consumer(consumer))
         if request.method == "DELETE":

@@ -1,4 +1,4 @@
-"""The sandbox's Worker scripts: versions, deployments and secrets, as reference/cloudflare.md §3-§4 describes.
+"""The sandbox's Worker scripts: versions, deployments and secrets, as Cloudflare's Workers API documents them.
 
 - Uploading a version (multipart, `POST …/versions`) makes the script exist; it is not deployed until a
   deployment sends it traffic. With `keep_bindings` naming `secret_text` it keeps the latest version's secrets.
@@ -320,7 +320,7 @@ def _version(worker: dict[str, Any], version_id: str) -> dict[str, Any]:
 
 def _list_versions(worker: dict[str, Any], request: SandboxRequest) -> SandboxResponse:
     newest_first = [_public_version(v) for v in reversed(worker["versions"])]
-    if is_true(request, "deployable"):  # ignores pagination (reference §1.2)
+    if is_true(request, "deployable"):  # ignores pagination
         return ok({"items": newest_first})
     chunk, info = page_of(newest_first, request, default_per_page=VERSIONS_PER_PAGE)
     return ok({"items": chunk}, info)

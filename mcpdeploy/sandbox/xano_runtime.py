@@ -33,7 +33,7 @@ from mcpdeploy.xanoscript.reader import FieldDecl, QueryDocument, read_document
 __all__ = ["XanoRuntimeService", "add_api_key", "lookup_api_key", "mount"]
 
 _TEXT_TYPES = ("text", "email", "password", "uuid", "date")
-# Field notes from live use (reference §4.3): an optional text input the caller leaves out arrives as "", not null.
+# Field notes from live use: an optional text input the caller leaves out arrives as "", not null.
 _MISSING_TEXT_TYPES = ("text", "email", "password")
 
 

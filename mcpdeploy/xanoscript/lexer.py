@@ -1,6 +1,6 @@
 """XanoScript tokens and value expressions, for the document reader (`reader.py`).
 
-Written from the rules in shared/reference/xanoscript.md, independently of mcpdeploy's own generator, so that the
+Written from the rules of Xano's XanoScript grammar, independently of mcpdeploy's own generator, so that the
 sandbox checks our documents instead of agreeing with them by construction. Newlines are tokens because Xano's
 grammar makes them significant (one-line blocks are rejected); `//` comments are tokens so the reader can refuse
 them everywhere but inside `stack`.

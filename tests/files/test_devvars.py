@@ -13,7 +13,7 @@ from mcpdeploy.errors import InputFileError, UsageError
 from mcpdeploy.files.devvars import json_safe, plan_dev_vars, read_dev_vars, render_value
 from mcpdeploy.files.edits import apply_edit
 
-# An independent reader written from the rules in reference/cloudflare.md §7.4, to check our writer
+# An independent reader written from the rules of wrangler's .dev.vars format (dotenv), to check our writer
 # against something other than our own parser: KEY=value / export KEY=value / KEY: value; single and
 # backtick quotes literal; double quotes expand \n and \r only; unquoted values stop at # and are trimmed.
 _DOTENV_LINE = re.compile(

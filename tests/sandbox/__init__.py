@@ -1,7 +1,7 @@
 """Tests of the sandbox's emulated services.
 
 The XanoScript documents below are the checklist's tables and endpoints as written in the team's reference
-(shared/reference/xanoscript.md, "Examples accepted by the grammar"): the sandbox must accept them and run them.
+(Xano's own examples of what its grammar accepts): the sandbox must accept them and run them.
 """
 
 from __future__ import annotations
