@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,6 +136,7 @@ def _target(settings: Settings, api_key_file: Path | None) -> tuple[str, str | N
 def _api_key(settings: Settings, api_key_file: Path | None) -> str:
     """--api-key-file, else $MCP_API_KEY, else [smoke] api_key_file. Never a flag value: it would sit in `ps`."""
     from mcpdeploy.config import EnvVars, checked_secret
+    from mcpdeploy.errors import InputFileError
 
     path = api_key_file
     if path is None and os.environ.get(EnvVars.MCP_API_KEY):
@@ -147,9 +149,18 @@ def _api_key(settings: Settings, api_key_file: Path | None) -> str:
         raise UsageError(f"no MCP API key: set {EnvVars.MCP_API_KEY} or pass --api-key-file FILE.",
                          hint="In GitHub Actions: env: MCP_API_KEY: ${{ secrets.MCP_API_KEY }}")
     try:
-        key = checked_secret(path.read_text("utf-8"), f"the API key file {path}")
+        mode = stat.S_IMODE(path.stat().st_mode)
+        raw = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read the API key file {path}: {exc.strerror}") from exc
+    if mode & 0o077:  # refused as a token or credentials key file is: the key is a caller's whole identity
+        raise InputFileError(path, f"the API key file is readable by others (mode {mode:04o})",
+                             hint=f"Run `chmod 600 {path}`.")
+    try:
+        key = checked_secret(raw.decode("utf-8"), f"the API key file {path}")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, "is not text (not valid UTF-8): an API key file holds the key alone",
+                             hint='Write it again, e.g. `printf %s "$MCP_API_KEY" > FILE`.') from exc
     if not key:
         raise UsageError(f"the API key file {path} is empty.")
     return key

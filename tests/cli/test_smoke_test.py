@@ -123,6 +123,7 @@ def test_there_is_no_flag_for_the_key_itself(cli: Cli, project: Path) -> None:
 def test_url_and_key_file_come_from_the_environment_section_of_mcpdeploy_toml(
         cli: Cli, project: Path, servers: dict[str, RunningServer]) -> None:
     (project / "staging.key").write_text(API_KEY + "\n")
+    (project / "staging.key").chmod(0o600)
     server = servers["json_stateless"]
     (project / "mcpdeploy.toml").write_text(
         f'[env.staging.smoke]\nmcp_url = "{server.mcp_url}"\nxano_auth_url = "{server.xano_url}"\n'
@@ -172,6 +173,7 @@ def test_in_github_actions_failures_become_annotations_and_a_step_summary(
 def test_the_key_appears_nowhere_even_when_the_server_echoes_it(
         cli: Cli, project: Path, servers: dict[str, RunningServer], monkeypatch: pytest.MonkeyPatch) -> None:
     (project / "key.txt").write_text(API_KEY)
+    (project / "key.txt").chmod(0o600)
     summary = project / "summary.md"
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
@@ -218,3 +220,17 @@ def test_sandbox_uses_a_running_sandbox_serve(cli: Cli, project: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["target"]["mcp_url"] == f"{server.url}/mcp"
     assert any(r.path == "/mcp" for r in sandbox.requests)
+
+
+@pytest.mark.parametrize(("mode", "content", "words"), [
+    (0o644, API_KEY.encode(), "readable by others (mode 0644)"),
+    (0o600, b"\xff\xfe not text", "not valid UTF-8"),
+])
+def test_an_api_key_file_others_can_read_or_that_is_not_text_is_refused_by_name(
+        cli: Cli, project: Path, mode: int, content: bytes, words: str) -> None:
+    (project / "key.txt").write_bytes(content)
+    (project / "key.txt").chmod(mode)
+    result = cli("smoke-test", "--url", "http://127.0.0.1:9/mcp", "--api-key-file", "key.txt")
+    assert result.exit_code == 8, result.stderr
+    assert "key.txt" in result.stderr and words in result.stderr
+    assert API_KEY not in result.stderr + result.stdout
