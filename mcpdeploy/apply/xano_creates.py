@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mcpdeploy.errors import ApiError, McpdeployError, ServiceUnreachable
+from mcpdeploy.providers.xano_models import by_id
 
 # Answers to a create after which the object may exist all the same: refused as a duplicate (any 4xx but a
 # missing permission or a rate limit, whose wording is not known), or no answer / a server error (the write may
@@ -35,7 +36,7 @@ def create_once(
         if exc.status in _NOT_SETTLED_BY:
             raise
         failure = exc
-    same_name = sorted(find_all(), key=_id)
+    same_name = sorted(find_all(), key=by_id)
     if not same_name:
         raise failure
     # Refused: another run made it. Lost on the way back (no answer, a server error): this run most likely made
@@ -43,10 +44,3 @@ def create_once(
     refused = isinstance(failure, ApiError) and failure.status < 500
     return same_name[0], not refused
 
-
-def _id(item: dict[str, Any]) -> int:
-    value = item.get("id")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise ApiError(service="xano", method="GET", url="(objects listed by name)", status=200, code=None,
-                   detail=f"an object without a numeric id (keys: {', '.join(sorted(map(str, item)))})")

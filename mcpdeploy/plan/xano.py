@@ -17,6 +17,7 @@ from mcpdeploy.plan.models import Change
 from mcpdeploy.plan.xano_columns import read_columns
 from mcpdeploy.providers import xanoscript
 from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.providers.xano_models import by_id
 from mcpdeploy.spec.models import XANO_AUTO_FIELDS, IndexSpec, Spec, TableSpec
 from mcpdeploy.xanoscript.canonical import compare_queries
 
@@ -56,7 +57,7 @@ def read_xano_state(client: XanoClient, spec: Spec, group_name: str, workers: in
     wanted = {t.name for t in spec.tables}
     tables, groups = run_all([client.list_tables, client.list_api_groups], workers)
     found = [(str(t["name"]), int(t["id"])) for t in tables if t.get("name") in wanted]
-    named = sorted((g for g in groups if g.get("name") == group_name), key=_numeric_id)
+    named = sorted((g for g in groups if g.get("name") == group_name), key=by_id)
     if named:
         state.group, state.other_groups = named[0], named[1:]
     reads: list[Callable[[], list[dict[str, Any]]]] = []
@@ -169,7 +170,7 @@ def _diff_endpoints(spec: Spec, state: XanoState, group_name: str) -> list[Chang
             reason="not in the workspace", params={"name": group_name},
         ))
     deployed: dict[tuple[str, str], dict[str, Any]] = {}
-    for api in sorted(state.apis, key=_numeric_id):
+    for api in sorted(state.apis, key=by_id):
         route = (str(api.get("verb", "")).upper(), str(api.get("name", "")).strip("/"))
         if route in deployed:  # two runs created it at once: the oldest stays, the copy goes
             changes.append(_remove_duplicate(api, deployed[route], route, group_name, group_id))
@@ -212,11 +213,6 @@ def _remove_duplicate(api: dict[str, Any], kept: dict[str, Any], route: tuple[st
         params={"group": group_name, "group_id": group_id, "api_id": int(api["id"]),
                 "before_document": _deployed_logic(api)},
     )
-
-
-def _numeric_id(item: dict[str, Any]) -> int:
-    value = item.get("id")
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _deployed_logic(api: dict[str, Any]) -> str | None:

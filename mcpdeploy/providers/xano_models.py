@@ -62,6 +62,11 @@ class Page(BaseModel):
 Model = TypeVar("Model", bound=BaseModel)
 
 
+def by_id(item: dict[str, Any]) -> int:
+    """Sort key of objects read through XanoClient, whose ids are checked integers: the oldest first."""
+    return int(item["id"])
+
+
 def parse(model: type[Model], raw: Any, *, method: str, url: str) -> Model:
     try:
         return model.model_validate(raw)
