@@ -248,8 +248,14 @@ def run_subprocess(command: list[str], cwd: Path, env: dict[str, str]) -> int:
         raise UsageError(f"the deploy command {command[0]!r} was not found",
                          hint="Set [deploy] command in mcpdeploy.toml, or install it.") from None
     assert process.stdout is not None
+    relay = True
     with process:
         for line in process.stdout:
-            sys.stderr.write(line)
-            sys.stderr.flush()
+            if not relay:
+                continue  # still read: a deploy whose output nobody reads must run to its end, not block on a pipe
+            try:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+            except BrokenPipeError:
+                relay = False
     return process.returncode

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Iterator
@@ -16,16 +15,21 @@ import typer
 from typer.core import TyperGroup
 
 from mcpdeploy import __version__
-from mcpdeploy.cli.output import for_sandbox, make_console, reset_json_emitted, write_json
+from mcpdeploy.cli.output import (
+    Stream,
+    for_sandbox,
+    make_console,
+    reset_json_emitted,
+    silence,
+    write_json,
+    write_text,
+)
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.exit_codes import ExitCode
 
-# What a shell reports for a program that stopped writing because its reader went away (`| head`): 128 + SIGPIPE.
-OUTPUT_CLOSED = 128 + int(getattr(signal, "SIGPIPE", 13))
-
 
 class OutputClosed(Exception):
-    """stdout or stderr was closed by its reader (`mcpdeploy history show last | head -c1`): not a bug."""
+    """Click's own output (help, usage) met a stream its reader had closed (`mcpdeploy --help | head -c1`)."""
 
 
 # `mcpdeploy --help` lists the commands in the order a project meets them, not in the order their modules are
@@ -37,7 +41,7 @@ LAST_COMMANDS = ("unlock",)
 
 class _Group(TyperGroup):
     """Click turns a broken pipe into `sys.exit(1)` and wraps stdout/stderr for good; it is taken first here, in
-    parsing (`--help`, `--version`) and in the command, so that `run` can stop quietly with the shell's code."""
+    parsing (`--help`, `--version`) and in the command, so that `run` can end quietly."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         names = list(super().list_commands(ctx))
@@ -85,7 +89,6 @@ Exit codes:
   64   usage error: bad flags, missing configuration, --yes needed
   75   temporary (rate limited, server errors): safe to run again
   130  interrupted
-  141  the reader of the output closed it (| head)
 
 Start: mcpdeploy init, then mcpdeploy plan --sandbox. Help on a command: mcpdeploy COMMAND -h."""
 
@@ -108,7 +111,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"mcpdeploy {__version__}\n")
+        write_text(f"mcpdeploy {__version__}\n")
         raise typer.Exit(0)
 
 
@@ -138,30 +141,31 @@ def _register_commands() -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; `main` exits with it).
 
-    A reader that closes our output early (`| head`) ends the run quietly with 141, as it would end `cat`: the
-    output was cut, which is what that reader asked for, and there is nobody left to tell anything to."""
+    A reader that closes our output early (`| head -c1`) changes nothing about the run: every write of ours goes
+    through `write_text` or a console that sends the rest to /dev/null (`silence`), the command finishes what it
+    started and exits with its own code. What escapes here is click's help or usage text, written before any
+    work began: the reader had what it asked for, which is success."""
     try:
-        return _run(argv)
+        code = _run(argv)
     except (OutputClosed, BrokenPipeError):
-        _discard_output()
-        return OUTPUT_CLOSED
+        code = int(ExitCode.OK)
+        silence("stdout")
+        silence("stderr")
+    _flush_at_exit()
+    return code
 
 
-def _discard_output() -> None:
-    """Point stdout and stderr at /dev/null, so that the flush at exit does not fail again on the closed pipe
-    (Python would print "Exception ignored" and exit 120). Streams without a file descriptor are left alone."""
-    for stream in (sys.stdout, sys.stderr):
+def _flush_at_exit() -> None:
+    """Flush now what a closed pipe still holds in a buffer: at exit Python would fail on it again, print
+    "Exception ignored" and exit 120."""
+    streams: tuple[Stream, ...] = ("stdout", "stderr")
+    for name in streams:
         try:
-            descriptor = stream.fileno()
-            null = os.open(os.devnull, os.O_WRONLY)
-        except (OSError, ValueError, AttributeError):
-            continue
-        try:
-            os.dup2(null, descriptor)
-        except OSError:
+            getattr(sys, name).flush()
+        except BrokenPipeError:
+            silence(name)
+        except (OSError, ValueError):
             pass
-        finally:
-            os.close(null)
 
 
 def _run(argv: list[str] | None) -> int:
@@ -193,7 +197,10 @@ def _run(argv: list[str] | None) -> int:
     except typer.TyperException as exc:  # usage errors from the parser
         show = getattr(exc, "show", None)
         if callable(show):
-            show()
+            try:
+                show()
+            except BrokenPipeError:
+                silence("stderr")
         else:
             make_console().print(f"error: {exc}", markup=False)
         code = getattr(exc, "exit_code", 2)

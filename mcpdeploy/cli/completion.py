@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from mcpdeploy.cli.app import app
@@ -36,4 +34,6 @@ def completion(
         make_console().print(f"{installed} completion installed in {path}; it takes effect in a new shell.",
                              markup=False)
         return
-    sys.stdout.write(get_completion_script(prog_name="mcpdeploy", complete_var=COMPLETE_VAR, shell=shell) + "\n")
+    from mcpdeploy.cli.output import write_text
+
+    write_text(get_completion_script(prog_name="mcpdeploy", complete_var=COMPLETE_VAR, shell=shell) + "\n")

@@ -53,7 +53,7 @@ def _print(stream: Iterator[dict[str, object]], redactor: Redactor, *, errors: b
            as_json: bool) -> int:
     import json
 
-    from mcpdeploy.cli.output import JSON_SCHEMA_VERSION
+    from mcpdeploy.cli.output import JSON_SCHEMA_VERSION, write_text
     from mcpdeploy.monitor.tail import summarize, wanted
 
     shown = 0
@@ -62,11 +62,9 @@ def _print(stream: Iterator[dict[str, object]], redactor: Redactor, *, errors: b
             line = summarize(event, redactor)
             if not wanted(line, errors=errors, refused=refused):
                 continue
-            if as_json:
-                sys.stdout.write(json.dumps({"schema_version": JSON_SCHEMA_VERSION, **line.to_json()}) + "\n")
-            else:
-                sys.stdout.write(line.text() + "\n")
-            sys.stdout.flush()
+            text = json.dumps({"schema_version": JSON_SCHEMA_VERSION, **line.to_json()}) if as_json else line.text()
+            if not write_text(text + "\n"):
+                break  # `mcpdeploy logs | head`: the reader has what it wanted, and a tail never ends by itself
             shown += 1
             if limit and shown >= limit:
                 break

@@ -7,11 +7,10 @@ and in a pipeline.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,13 +40,49 @@ def make_console(*, data: bool = False) -> Console:
                           force_terminal=False, soft_wrap=True)
     else:
         console = Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=True)
-    # rich answers a closed pipe with `SystemExit(1)`; the CLI's error policy ends such a run quietly instead.
-    console.on_broken_pipe = _output_closed  # type: ignore[method-assign]
+    # rich answers a closed pipe with `SystemExit(1)`, which would stop a provision halfway through its writes.
+    def closed() -> None:
+        console.quiet = True
+        silence("stdout" if data else "stderr")
+
+    console.on_broken_pipe = closed  # type: ignore[method-assign]
     return console
 
 
-def _output_closed() -> None:
-    raise BrokenPipeError(errno.EPIPE, "the reader of mcpdeploy's output closed it")
+Stream = Literal["stdout", "stderr"]
+
+
+def silence(name: Stream) -> None:
+    """The reader of this stream went away (`mcpdeploy provision | head -c1`): what is left to say goes to
+    /dev/null and the run goes on. A command cut off mid-output still finishes the work it started and exits with
+    its own code; stopping it there would leave a half-applied change behind for the sake of a closed pipe."""
+    stream = getattr(sys, name)
+    try:
+        descriptor = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        # A stream without a descriptor of its own (replaced in-process): replaced in turn.
+        setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the run
+        return
+    try:
+        os.dup2(null, descriptor)
+    except OSError:
+        setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the run
+    finally:
+        os.close(null)
+
+
+def write_text(text: str, name: Stream = "stdout") -> bool:
+    """Write and flush; False once the reader has closed the stream (the rest goes nowhere, see `silence`), so a
+    command that only streams output (`logs`) knows to stop."""
+    stream = getattr(sys, name)
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        silence(name)
+        return False
+    return True
 
 
 # Under --sandbox there is no wrangler: the sandbox's own command does what the hint asks for.
@@ -152,5 +187,4 @@ def write_json(*, command: str, exit_code: int, error: dict[str, Any] | None = N
     if document is None and not wanted:
         return
     payload = json_document(document or {}, command=command, exit_code=exit_code, error=error)
-    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
-    sys.stdout.flush()
+    write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")

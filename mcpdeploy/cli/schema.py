@@ -3,14 +3,13 @@ JSON Schema of their format."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
-from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.cli.output import emit_json, make_console, write_text
 
 # The spec models (pydantic) are imported by the commands: every start of the CLI imports this module.
 
@@ -50,7 +49,7 @@ def json_schema(
 
     text = schema_format_text()
     if out is None:
-        sys.stdout.write(text)
+        write_text(text)
         return
     write_atomic(out, text)
     make_console().print(f"wrote {out}", markup=False)

@@ -15,7 +15,7 @@ import typer
 
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import JSON, PROJECT_DIR
-from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.cli.output import emit_json, make_console, write_text
 from mcpdeploy.errors import InputFileError, UsageError
 
 # mcpdeploy.secrets (cryptography), the settings (pydantic) and the .dev.vars reader are imported by the commands
@@ -120,8 +120,7 @@ def encrypt(
     services = parse_plaintext_credentials(text, path)
     key = _require_key(project_dir.resolve(), env)
     document = build_service_credentials(key, services, environment=env if bind_env else None)
-    sys.stdout.write(document + "\n")
-    sys.stdout.flush()
+    write_text(document + "\n")
     make_console().print(f"Encrypted {len(services)} service(s) with key {key_id(key)}.", markup=False)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ from mcpdeploy.cli.common import (
     examples,
     http_options,
 )
-from mcpdeploy.cli.output import Activity, emit_json, make_console
+from mcpdeploy.cli.output import Activity, emit_json, make_console, write_text
 from mcpdeploy.errors import UsageError
 
 # The smoke-test library, its HTTP client (httpx) and rich are imported when the command runs, not when the CLI
@@ -202,7 +201,7 @@ def _publish(report: SmokeReport, console: Console, redactor: Redactor, *, json_
         write_atomic(junit, redactor.redact(junit_xml(report)))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in workflow_commands(report):
-            sys.stderr.write(redactor.redact(line) + "\n")
+            write_text(redactor.redact(line) + "\n", "stderr")
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             # Appending is the protocol: earlier steps' summaries live in the same file.

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
-from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.cli.output import emit_json, make_console, write_text
 
 SEPARATOR = "--- "
 
@@ -40,4 +39,4 @@ def xanoscript(
     if as_json:
         emit_json({"schema_dir": str(schema_dir), "documents": documents})
     elif out is None:
-        sys.stdout.write("".join(f"{SEPARATOR}{name}\n{text}" for name, text in documents.items()))
+        write_text("".join(f"{SEPARATOR}{name}\n{text}" for name, text in documents.items()))

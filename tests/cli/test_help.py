@@ -24,7 +24,7 @@ def test_commands_are_listed_in_workflow_order_with_unlock_last(cli) -> None:  #
 def test_root_help_has_the_exit_code_table(cli) -> None:  # type: ignore[no-untyped-def]
     text = cli("-h").stdout
     assert "Exit codes:" in text
-    for line in ("  0    success", "  64   usage error", "  75   temporary", "  141  the reader"):
+    for line in ("  0    success", "  64   usage error", "  75   temporary", "  130  interrupted"):
         assert line in text
 
 
