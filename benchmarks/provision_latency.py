@@ -30,11 +30,11 @@ from typing import Any
 import httpx
 
 from mcpdeploy.apply.graph import critical_path_calls
-from mcpdeploy.config import load_settings
 from mcpdeploy.plan.models import Plan
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import HttpOptions
 from mcpdeploy.providers.mcp_http import McpHttpClient
-from mcpdeploy.provision import run_provision
+from mcpdeploy.provision.run import run_provision
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.mcp_endpoint import AUTH_API_GROUP

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from mcpdeploy.config import EnvVars
+from mcpdeploy.project.settings import EnvVars
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.server import SandboxServer

@@ -26,7 +26,8 @@ import respx
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from mcpdeploy.config import load_settings
+from mcpdeploy.project.secrets import generate_key
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Fault, Sandbox
 from mcpdeploy.sandbox.mcp_endpoint import AUTH_API_GROUP
@@ -34,7 +35,6 @@ from mcpdeploy.sandbox.server import SandboxServer
 from mcpdeploy.sandbox.session import record_served
 from mcpdeploy.sandbox.transport import SandboxTransport
 from mcpdeploy.sandbox.xano_runtime import add_api_key
-from mcpdeploy.secrets import generate_key
 from tests.conftest import CliResult
 from tests.test_redaction import ENCODINGS, SECRET_HEAD, leaked_prefixes
 

@@ -12,8 +12,8 @@ from functools import partial
 from typing import Any, Protocol
 
 from mcpdeploy.errors import McpdeployError
-from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.models import Change, Plan
+from mcpdeploy.providers.parallel import run_all
 
 # Remote resources first (the files point at them), local files last.
 PROVIDER_ORDER = ("xano", "cloudflare", "secrets", "file")

@@ -7,17 +7,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mcpdeploy import secrets
 from mcpdeploy.apply import AppliedChange, Progress
-from mcpdeploy.config import Settings
 from mcpdeploy.errors import ApiError, InputFileError, McpdeployError, ServiceUnreachable
 from mcpdeploy.files.edits import apply_edit, read_current
 from mcpdeploy.plan.local_files import XANO_URL_OUTPUT, FileRecipe
 from mcpdeploy.plan.models import Change
 from mcpdeploy.plan.service_credentials import CredentialsResolver
-from mcpdeploy.plan.worker_secrets import newest_version, secrets_pushed_since, write_intent, write_record
+from mcpdeploy.project import secrets
+from mcpdeploy.project.settings import Settings
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.state import StateBackend
+from mcpdeploy.state.secret_pushes import newest_version, secrets_pushed_since, write_intent, write_record
 
 
 class FileExecutor:

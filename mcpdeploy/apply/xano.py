@@ -10,13 +10,13 @@ from typing import Any
 
 from mcpdeploy.apply import AppliedChange, Progress
 from mcpdeploy.apply.xano_creates import create_once
-from mcpdeploy.backup import export_rows
 from mcpdeploy.errors import McpdeployError
-from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.models import Change
-from mcpdeploy.plan.xano_columns import read_columns
+from mcpdeploy.providers.parallel import run_all
 from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.providers.xano_columns import read_columns
 from mcpdeploy.providers.xanoscript import SPEC_OWNED_KEYS
+from mcpdeploy.state.backup import export_rows
 
 KIND_ORDER = (
     "create_table",

@@ -1,6 +1,6 @@
 """`mcpdeploy auth disable|enable|status`: switch the MCP Worker's key check off for a while, on again, or look.
 
-The switch is the Worker secret MCP_AUTH_DISABLED_UNTIL (see mcpdeploy.auth_switch); it only has an effect on a
+The switch is the Worker secret MCP_AUTH_DISABLED_UNTIL (see mcpdeploy.rollback.auth_switch); it only has an effect on a
 Worker that includes templates/worker/auth-switch.mjs.
 """
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from mcpdeploy.auth_switch import SwitchStatus
+    from mcpdeploy.rollback.auth_switch import SwitchStatus
 
 auth_app = typer.Typer(help="Switch the Worker's API-key check off for a limited time, back on, or show it.",
                        epilog=examples("mcpdeploy auth status", "mcpdeploy auth disable --for 15m",
@@ -58,8 +58,8 @@ def disable_command(
     deadline: float | None = DEADLINE,
 ) -> int:
     """Let requests without an API key through until now + DURATION; auth comes back by itself after that."""
-    from mcpdeploy.auth_switch import checked_duration, format_duration, iso, run_disable
     from mcpdeploy.cli.rollback import worker_client
+    from mcpdeploy.rollback.auth_switch import checked_duration, format_duration, iso, run_disable
     from mcpdeploy.state import open_state
 
     console = make_console()
@@ -101,8 +101,8 @@ def enable_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Accepted for uniform CI scripts: enable never asks."),
 ) -> int:
     """Switch authentication back on now by removing the switch (nothing to do when it is not set)."""
-    from mcpdeploy.auth_switch import SWITCH_SECRET, run_enable
     from mcpdeploy.cli.rollback import worker_client
+    from mcpdeploy.rollback.auth_switch import SWITCH_SECRET, run_enable
     from mcpdeploy.state import open_state
 
     console = make_console()
@@ -135,10 +135,10 @@ def status_command(
     deadline: float | None = DEADLINE,
 ) -> int:
     """Show whether the Worker's API-key check is on, and how long it stays off. Reads only."""
-    from mcpdeploy.auth_switch import format_duration, iso, read_status, utc_now
     from mcpdeploy.cli.rollback import worker_client
-    from mcpdeploy.journal import Journal
+    from mcpdeploy.rollback.auth_switch import format_duration, iso, read_status, utc_now
     from mcpdeploy.state import open_state
+    from mcpdeploy.state.journal import Journal
 
     # The answer is the command's data (stdout), unless the JSON document already is.
     console = make_console(data=not json_output)
@@ -174,7 +174,7 @@ def _command(action: str, env: str | None, sandbox: bool) -> str:
 
 def _banner(console: Console, worker: str, until: str, duration: str, flags: list[str]) -> None:
     """Loud on purpose: whoever ran this, and whoever reads the CI log, must not miss that the door is open."""
-    from mcpdeploy.auth_switch import SWITCH_SECRET
+    from mcpdeploy.rollback.auth_switch import SWITCH_SECRET
 
     enable = " ".join(["mcpdeploy", "auth", "enable", *flags])
     rule = "!" * 78

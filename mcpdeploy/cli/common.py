@@ -12,7 +12,7 @@ import typer
 from mcpdeploy.errors import ConfirmationDeclined, ConfirmationRequired, UsageError
 
 if TYPE_CHECKING:
-    from mcpdeploy.config import Settings
+    from mcpdeploy.project.settings import Settings
     from mcpdeploy.providers.http import HttpOptions
 
 # Every command module imports this one when the CLI starts, `--version` included: the settings (pydantic) and
@@ -47,7 +47,7 @@ def examples(*command_lines: str) -> str:
 def command_settings(
     project_dir: Path, env: str | None, sandbox: bool, flags: dict[str, Any] | None = None
 ) -> Iterator[Settings]:
-    from mcpdeploy.config import load_settings
+    from mcpdeploy.project.settings import load_settings
 
     project_dir = project_dir.resolve()
     if not project_dir.is_dir():

@@ -1,4 +1,4 @@
-"""`mcpdeploy deploy`: run the project's deploy and journal the version it made (mcpdeploy.deploy)."""
+"""`mcpdeploy deploy`: run the project's deploy and journal the version it made (mcpdeploy.worker.deploy)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from mcpdeploy.exit_codes import ExitCode
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mcpdeploy.config import Settings
-    from mcpdeploy.deploy import DeployResult
+    from mcpdeploy.project.settings import Settings
     from mcpdeploy.providers.http import HttpOptions
+    from mcpdeploy.worker.deploy import DeployResult
 
 
 @app.command("deploy", epilog=examples("mcpdeploy deploy --sandbox", "mcpdeploy deploy --env production"))
@@ -49,8 +49,8 @@ def deploy_worker(settings: Settings, options: HttpOptions, console: Console, fl
     """Run the deploy for these settings and say what it did; `flags` select the project and environment, to
     repeat in the journal and in the rollback command printed. Shared with `provision --deploy`."""
     from mcpdeploy.cli.rollback import worker_client
-    from mcpdeploy.deploy import command_words, run_deploy, run_subprocess, wrangler_environment
     from mcpdeploy.state import open_state
+    from mcpdeploy.worker.deploy import command_words, run_deploy, run_subprocess, wrangler_environment
 
     with worker_client(settings, options) as (client, worker), contextlib.closing(open_state(settings)) as state:
         cloudflare = settings.cloudflare

@@ -1,5 +1,5 @@
 """`mcpdeploy dev`: run the project's Worker locally under `wrangler dev`, queue and consumer included, against
-the sandbox's Xano with --sandbox. The work is in mcpdeploy.dev_server, imported when the command runs."""
+the sandbox's Xano with --sandbox. The work is in mcpdeploy.worker.dev_server, imported when the command runs."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ def dev(
 ) -> int:
     """Run the Worker with `wrangler dev` (Node and its npm packages set up first); with --sandbox, against the
     sandbox's Xano, serving the sandbox meanwhile and following `mcpdeploy auth disable --sandbox`. Ctrl-C stops."""
-    from mcpdeploy.dev_server import DevOptions, run_dev
     from mcpdeploy.sandbox.session import (
         point_at_sandbox,
         project_port,
@@ -31,6 +30,7 @@ def dev(
         running_server_url,
         start_server,
     )
+    from mcpdeploy.worker.dev_server import DevOptions, run_dev
 
     console = make_console()
 

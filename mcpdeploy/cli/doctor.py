@@ -12,8 +12,8 @@ from mcpdeploy.cli.output import emit_json, for_sandbox, make_console
 
 # The settings, HTTP and secrets machinery are imported by the command: every start of the CLI imports this module.
 if TYPE_CHECKING:
-    from mcpdeploy.config import Settings
     from mcpdeploy.errors import McpdeployError
+    from mcpdeploy.project.settings import Settings
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _local_checks(settings: Settings, project_dir: Path, env: str | None, sandbo
     from mcpdeploy.cli.secrets import _service_credentials_text
     from mcpdeploy.errors import McpdeployError
     from mcpdeploy.files.devvars import dev_vars_path
-    from mcpdeploy.secrets import CredentialsDecryptError, decrypt_service_credentials, key_id, load_key
+    from mcpdeploy.project.secrets import CredentialsDecryptError, decrypt_service_credentials, key_id, load_key
     from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
 
     checks: list[Check] = []
@@ -106,7 +106,7 @@ def _remote_checks(settings: Settings, trace: Path | None, timeout: float | None
     and the Worker; a refused token or a missing thing shows up here."""
     from mcpdeploy.cli.common import http_options
     from mcpdeploy.errors import McpdeployError
-    from mcpdeploy.pipeline import open_pipeline
+    from mcpdeploy.provision.pipeline import open_pipeline
 
     try:
         with http_options(trace, settings, timeout=timeout, deadline=deadline) as options:

@@ -19,7 +19,7 @@ from mcpdeploy.errors import McpdeployError, ServiceError, UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mcpdeploy.journal import ChangeRecord, Journal, JournalReading, RunDetail
+    from mcpdeploy.state.journal import ChangeRecord, Journal, JournalReading, RunDetail
 
 history_app = typer.Typer(
     help="The runs that changed an environment (provision, rollback, ...), newest first.",
@@ -106,9 +106,9 @@ def unlock(
     force: bool = typer.Option(False, "--force", help="Remove the lock whoever holds it."),
 ) -> int:
     """Remove an environment's lock that its run can no longer release (a crashed machine, a killed CI job)."""
-    from mcpdeploy.journal import environment_file_stem
-    from mcpdeploy.lock import force_unlock, read_lock, unlock_command
     from mcpdeploy.state import open_state
+    from mcpdeploy.state.journal import environment_file_stem
+    from mcpdeploy.state.lock import force_unlock, read_lock, unlock_command
 
     console = make_console()
     with command_settings(project_dir, env, sandbox=False) as settings:
@@ -137,8 +137,8 @@ def unlock(
 
 
 def _read(project_dir: Path, env: str | None) -> tuple[Journal, JournalReading]:
-    from mcpdeploy.journal import Journal
     from mcpdeploy.state import open_state
+    from mcpdeploy.state.journal import Journal
 
     with command_settings(project_dir, env, sandbox=False) as settings:
         journal = Journal(open_state(settings), settings.env_name)
@@ -151,7 +151,7 @@ def _report_skipped(console: Console, reading: JournalReading) -> None:
 
 
 def _env_label(journal: Journal) -> str:
-    from mcpdeploy.journal import environment_file_stem
+    from mcpdeploy.state.journal import environment_file_stem
 
     return journal.environment or environment_file_stem(None)
 

@@ -1,5 +1,5 @@
 """`mcpdeploy init [DIR]`: a ready MCP Worker project (the reference Worker, pinned packages, wrangler.toml,
-mcpdeploy.toml, schemas, .gitignore). The work is in mcpdeploy.init_project, imported when the command runs."""
+mcpdeploy.toml, schemas, .gitignore). The work is in mcpdeploy.project.scaffold, imported when the command runs."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def init(
     merges only wrangler.toml and .gitignore."""
     import os
 
-    from mcpdeploy.init_project import init_project
+    from mcpdeploy.project.scaffold import init_project
 
     result = init_project(folder, name)
     console = make_console()

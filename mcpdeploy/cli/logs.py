@@ -18,7 +18,7 @@ from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, PROJECT_DIR, SANDBOX, command_settings, examples
 
 if TYPE_CHECKING:
-    from mcpdeploy.config import Settings
+    from mcpdeploy.project.settings import Settings
     from mcpdeploy.redaction import Redactor
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from mcpdeploy.apply import AppliedChange
     from mcpdeploy.plan.models import Plan
-    from mcpdeploy.provision import ProvisionOutcome
+    from mcpdeploy.provision.run import ProvisionOutcome
 
 # What `provision --deploy` applies before the deploy: everything but the Worker's secrets.
 BEFORE_DEPLOY = ("xano", "cloudflare", "file")
@@ -67,8 +67,8 @@ def plan_command(
 ) -> int:
     """Show what provision would change. Reads only; writes nothing anywhere."""
     # Imported here, not at the top: every start of the CLI imports this module to register its commands.
-    from mcpdeploy.pipeline import open_pipeline
     from mcpdeploy.plan.render import render_plan
+    from mcpdeploy.provision.pipeline import open_pipeline
 
     console = make_console()
     started = time.monotonic()
@@ -126,10 +126,11 @@ def provision_command(
                                 "then its secrets, the order in which Cloudflare accepts them."),
 ) -> int:
     """Plan, confirm, and apply: create what the schemas declare and is missing, update what differs."""
+    from mcpdeploy.apply.render import render_applied
     from mcpdeploy.errors import InconsistentResult
-    from mcpdeploy.plan.render import render_applied, render_plan
+    from mcpdeploy.plan.render import render_plan
     from mcpdeploy.plan.saved import saved_digest
-    from mcpdeploy.provision import run_provision
+    from mcpdeploy.provision.run import run_provision
 
     expected = saved_digest(saved_plan) if saved_plan is not None else None
 

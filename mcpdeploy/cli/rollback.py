@@ -1,5 +1,5 @@
 """`mcpdeploy rollback`: send the Worker's traffic back to its previous version (or `--to` one), safely; with
-`--run`, undo what a recorded run did (mcpdeploy.undo)."""
+`--run`, undo what a recorded run did (mcpdeploy.rollback.undo)."""
 
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ from mcpdeploy.exit_codes import ExitCode
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mcpdeploy.config import Settings
+    from mcpdeploy.project.settings import Settings
     from mcpdeploy.providers.cloudflare import CloudflareClient
     from mcpdeploy.providers.http import HttpOptions
-    from mcpdeploy.worker_rollback import RollbackPlan
+    from mcpdeploy.rollback.worker import RollbackPlan
 
 TO = typer.Option(None, "--to", metavar="VERSION_ID", help="Roll back to this Worker version instead of the "
                   "previous deployment's.")
@@ -82,7 +82,7 @@ def rollback_command(
     if run is not None:
         if to is not None or message is not None or force:
             raise UsageError("--run undoes a recorded run; --to, --message and --force are for a Worker rollback.")
-        from mcpdeploy.cli.rollback_run import undo_run_command  # undoing a run lives with mcpdeploy.undo
+        from mcpdeploy.cli.rollback_run import undo_run_command  # undoing a run lives with mcpdeploy.rollback.undo
 
         return int(undo_run_command(project_dir=project_dir, env=env, sandbox=sandbox, run=run, dry_run=dry_run,
                                     allow_data_loss=allow_data_loss, yes=yes, json_output=json_output, trace=trace,
@@ -96,8 +96,8 @@ def rollback_command(
 def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: str | None, message: str | None,
                      dry_run: bool, force: bool, yes: bool, json_output: bool, trace: Path | None,
                      timeout: float | None, deadline: float | None) -> int:
+    from mcpdeploy.rollback.worker import journaled_rollbacks, plan_rollback, run_worker_rollback
     from mcpdeploy.state import open_state
-    from mcpdeploy.worker_rollback import journaled_rollbacks, plan_rollback, run_worker_rollback
 
     console = make_console()
     flags = _given_flags(project_dir, env, sandbox, message)
@@ -149,8 +149,8 @@ def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: s
 def worker_client(settings: Settings, options: HttpOptions) -> Iterator[tuple[CloudflareClient, str]]:
     """A Cloudflare client and the Worker's name: [cloudflare] worker_name (MCPDEPLOY_WORKER_NAME), else the
     name wrangler's config gives it for this environment. Shared with `mcpdeploy auth`."""
-    from mcpdeploy.config import EnvVars
     from mcpdeploy.files.wrangler import read_worker_name
+    from mcpdeploy.project.settings import EnvVars
     from mcpdeploy.providers.cloudflare import CloudflareClient
 
     cloudflare = settings.cloudflare

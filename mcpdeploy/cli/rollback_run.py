@@ -1,5 +1,5 @@
 """`mcpdeploy rollback --run RUN_ID|last`: undo a provision run. The `rollback` command hands over to
-`undo_run_command` when --run is given; everything here is rendering around mcpdeploy.undo."""
+`undo_run_command` when --run is given; everything here is rendering around mcpdeploy.rollback.undo."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ def undo_run_command(
     timeout: float | None = None,
     deadline: float | None = None,
 ) -> int:
-    from mcpdeploy.journal import Journal
-    from mcpdeploy.lock import Lock
     from mcpdeploy.providers.cloudflare import CloudflareClient
     from mcpdeploy.providers.xano import XanoClient
+    from mcpdeploy.rollback.undo import UndoContext, plan_undo
     from mcpdeploy.state import open_state
-    from mcpdeploy.undo import UndoContext, plan_undo
+    from mcpdeploy.state.journal import Journal
+    from mcpdeploy.state.lock import Lock
 
     console = make_console()
     with command_settings(project_dir, env, sandbox) as settings, \

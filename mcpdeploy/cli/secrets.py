@@ -18,8 +18,8 @@ from mcpdeploy.cli.common import JSON, PROJECT_DIR
 from mcpdeploy.cli.output import emit_json, make_console, write_text
 from mcpdeploy.errors import InputFileError, UsageError
 
-# mcpdeploy.secrets (cryptography), the settings (pydantic) and the .dev.vars reader are imported by the commands
-# that use them: every start of the CLI imports this module to register its commands.
+# mcpdeploy.project.secrets (cryptography), the settings (pydantic) and the .dev.vars reader are imported by the
+# commands that use them: every start of the CLI imports this module to register its commands.
 
 secrets_app = typer.Typer(
     help="Encrypted SERVICE_CREDENTIALS: make the key, encrypt credentials, look inside (masked).",
@@ -34,7 +34,7 @@ STDIN = "-"
 
 
 def _env_name(env: str | None) -> str | None:
-    from mcpdeploy.config import EnvVars
+    from mcpdeploy.project.settings import EnvVars
 
     return env or os.environ.get(EnvVars.ENV) or None
 
@@ -54,8 +54,8 @@ def _read_input(source: str) -> tuple[str, Path]:
 
 
 def _require_key(project_dir: Path, env: str | None) -> str:
-    from mcpdeploy.config import EnvVars
-    from mcpdeploy.secrets import load_key
+    from mcpdeploy.project.secrets import load_key
+    from mcpdeploy.project.settings import EnvVars
 
     key = load_key(project_dir, env)
     if key is None:
@@ -75,8 +75,8 @@ def keygen(
     json_output: bool = JSON,
 ) -> None:
     """Make a new AES-256 key in .mcpdeploy/keys/<env or default>.key (mode 0600). Prints its path and id only."""
-    from mcpdeploy.config import EnvVars
-    from mcpdeploy.secrets import create_key_file, key_id
+    from mcpdeploy.project.secrets import create_key_file, key_id
+    from mcpdeploy.project.settings import EnvVars
 
     env = _env_name(env)
     if not project_dir.is_dir():
@@ -111,7 +111,7 @@ def encrypt(
     Input: {"xano": {"auth_type": "api_key", "credentials": {"api_key": "...", "base_url": "..."}}}
     or the same as TOML ([xano] auth_type = ..., [xano.credentials] ...).
     """
-    from mcpdeploy.secrets import build_service_credentials, key_id, parse_plaintext_credentials
+    from mcpdeploy.project.secrets import build_service_credentials, key_id, parse_plaintext_credentials
 
     env = _env_name(env)
     if bind_env and env is None:
@@ -128,7 +128,7 @@ def _service_credentials_text(source: str | None, project_dir: Path, env: str | 
     """SERVICE_CREDENTIALS from --in (JSON, or a .dev.vars-style file) or from the project's .dev.vars."""
     from mcpdeploy.files.devvars import decode_dev_vars, dev_vars_path, parse_dev_vars
     from mcpdeploy.files.edits import read_current
-    from mcpdeploy.secrets import SERVICE_CREDENTIALS_VAR
+    from mcpdeploy.project.secrets import SERVICE_CREDENTIALS_VAR
 
     if source is None:
         path = dev_vars_path(project_dir, env)
@@ -158,8 +158,8 @@ def decrypt(
     json_output: bool = JSON,
 ) -> None:
     """Show what SERVICE_CREDENTIALS holds, values masked unless --show-values."""
+    from mcpdeploy.project.secrets import CredentialsDecryptError, decrypt_service_credentials, key_id, load_key
     from mcpdeploy.redaction import MASK
-    from mcpdeploy.secrets import CredentialsDecryptError, decrypt_service_credentials, key_id, load_key
 
     env = _env_name(env)
     if bind_env and env is None:

@@ -30,7 +30,7 @@ from mcpdeploy.errors import UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mcpdeploy.config import Settings
+    from mcpdeploy.project.settings import Settings
     from mcpdeploy.redaction import Redactor
     from mcpdeploy.smoke.model import SmokeReport
 
@@ -120,7 +120,7 @@ def smoke_test_command(
 
 
 def _target(settings: Settings, api_key_file: Path | None) -> tuple[str, str | None, str]:
-    from mcpdeploy.config import EnvVars
+    from mcpdeploy.project.settings import EnvVars
 
     mcp_url = settings.smoke.mcp_url
     if not mcp_url:
@@ -134,8 +134,8 @@ def _target(settings: Settings, api_key_file: Path | None) -> tuple[str, str | N
 
 def _api_key(settings: Settings, api_key_file: Path | None) -> str:
     """--api-key-file, else $MCP_API_KEY, else [smoke] api_key_file. Never a flag value: it would sit in `ps`."""
-    from mcpdeploy.config import EnvVars, checked_secret
     from mcpdeploy.errors import InputFileError
+    from mcpdeploy.project.settings import EnvVars, checked_secret
 
     path = api_key_file
     if path is None and os.environ.get(EnvVars.MCP_API_KEY):

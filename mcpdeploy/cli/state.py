@@ -29,8 +29,8 @@ def pull_command(project_dir: Path = PROJECT_DIR, env: str | None = ENV, json_ou
 
 
 def _copy(direction: str, project_dir: Path, env: str | None, json_output: bool) -> int:
-    from mcpdeploy.journal import environment_file_stem
     from mcpdeploy.state import open_state
+    from mcpdeploy.state.journal import environment_file_stem
     from mcpdeploy.state.local import LocalBackend
     from mcpdeploy.state.migrate import pull, push, require_shared
 

@@ -13,8 +13,8 @@ from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, SANDBOX, TRACE, command_settings, examples, http_options
 
 if TYPE_CHECKING:
-    from mcpdeploy.config import Settings
     from mcpdeploy.monitor.model import Health
+    from mcpdeploy.project.settings import Settings
 
 EXIT_FOR = {"healthy": 0, "degraded": 12, "unreachable": 7}
 

@@ -24,7 +24,7 @@ from tomlkit.exceptions import TOMLKitError
 from mcpdeploy.errors import InputFileError, UsageError
 from mcpdeploy.files import jsonc
 from mcpdeploy.files.edits import FileEdit, read_current
-from mcpdeploy.tomlread import line_of_key
+from mcpdeploy.files.tomlread import line_of_key
 
 # wrangler's own lookup order (findWranglerConfig); the first that exists wins, silently.
 CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from mcpdeploy.config import Settings
 from mcpdeploy.errors import ServiceError
 from mcpdeploy.files.wrangler import read_worker_name
 from mcpdeploy.monitor.cloudflare_reads import QueueReader, read_analytics, read_queue
@@ -14,6 +13,7 @@ from mcpdeploy.monitor.model import Health, QueueHealth, SessionsHealth, Source,
 from mcpdeploy.monitor.verdict import judge
 from mcpdeploy.monitor.window import Window
 from mcpdeploy.monitor.xano_reads import DEFAULT_MAX_ROWS, TableMissing, read_xano
+from mcpdeploy.project.settings import Settings
 from mcpdeploy.providers.cloudflare_graphql import AnalyticsClient
 from mcpdeploy.providers.http import HttpOptions
 from mcpdeploy.providers.xano import XanoClient

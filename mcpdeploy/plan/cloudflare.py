@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from mcpdeploy.config import Settings
-from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.models import Change
+from mcpdeploy.project.settings import Settings
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.providers.cloudflare_models import Queue
+from mcpdeploy.providers.parallel import run_all
 
 PROVIDER = "cloudflare"
 

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mcpdeploy import secrets
-from mcpdeploy.config import Settings
 from mcpdeploy.files.devvars import dev_vars_path, plan_dev_vars
 from mcpdeploy.files.edits import FileEdit, read_current
 from mcpdeploy.files.gitignore import plan_gitignore
 from mcpdeploy.files.wrangler import plan_queue_bindings
 from mcpdeploy.plan.models import Change
 from mcpdeploy.plan.service_credentials import CredentialsResolver
+from mcpdeploy.project import secrets
+from mcpdeploy.project.settings import Settings
 
 PROVIDER = "file"
 XANO_URL_OUTPUT = "xano_api_base_url"

@@ -1,11 +1,10 @@
-"""Plans and apply results for people (rich, on stderr). Machines get `Plan.to_json()` on stdout."""
+"""Plans for people (rich, on stderr). Machines get `Plan.to_json()` on stdout."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
 
-from mcpdeploy.apply import AppliedChange
 from mcpdeploy.plan.models import Change, Plan
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
@@ -49,11 +48,3 @@ def render_plan(console: Console, plan: Plan, *, notes: list[str] | None = None)
     if s["destructive"]:
         line += f" ({s['destructive']} destructive)"
     console.print(line + ".")
-
-
-def render_applied(console: Console, done: AppliedChange) -> None:
-    symbol, colour = SYMBOLS[done.change.action]
-    if done.outcome == "done":
-        console.print(f"  [{colour}]{symbol}[/] {escape(done.change.resource)}: done")
-    else:
-        console.print(f"  [red]![/] {escape(done.change.resource)}: failed: {escape(done.error or '')}")

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from mcpdeploy import secrets
-from mcpdeploy.config import Settings
 from mcpdeploy.errors import InputFileError, McpdeployError, UsageError
 from mcpdeploy.files.devvars import dev_vars_path, read_dev_vars
+from mcpdeploy.project import secrets
+from mcpdeploy.project.settings import Settings
 
 XANO_SERVICE = "xano"
 

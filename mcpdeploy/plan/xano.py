@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.models import Change
-from mcpdeploy.plan.xano_columns import read_columns
 from mcpdeploy.providers import xanoscript
+from mcpdeploy.providers.parallel import run_all
 from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.providers.xano_columns import read_columns
 from mcpdeploy.providers.xano_models import by_id
 from mcpdeploy.spec.models import XANO_AUTO_FIELDS, IndexSpec, Spec, TableSpec
 from mcpdeploy.xanoscript.canonical import compare_queries

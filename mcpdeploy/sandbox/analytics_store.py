@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mcpdeploy.sandbox.core import Sandbox
+    from mcpdeploy.sandbox.messages import SandboxHost
 
 SECTION = "analytics"
 CAPS = {"invocations": 50_000, "queue_operations": 50_000, "backlog_samples": 20_000, "tail": 2_000}
@@ -28,14 +28,14 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def analytics(sandbox: Sandbox) -> dict[str, Any]:
+def analytics(sandbox: SandboxHost) -> dict[str, Any]:
     section = sandbox.section(SECTION, lambda: {name: [] for name in CAPS})
     for name in CAPS:
         section.setdefault(name, [])
     return section
 
 
-def append(sandbox: Sandbox, kind: str, record: dict[str, Any]) -> None:
+def append(sandbox: SandboxHost, kind: str, record: dict[str, Any]) -> None:
     with sandbox.lock:
         records: list[dict[str, Any]] = analytics(sandbox)[kind]
         records.append(record)

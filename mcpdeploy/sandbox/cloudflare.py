@@ -30,7 +30,7 @@ from mcpdeploy.sandbox.cloudflare_workers import (
     handle_subdomain,
     handle_worker,
 )
-from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import SandboxHost, SandboxRequest, SandboxResponse
 from mcpdeploy.sandbox.queue_delivery import handle_queue_runtime
 
 PREFIX = "/client/v4"
@@ -44,7 +44,7 @@ _TOKEN_IDS = {credentials.CLOUDFLARE_API_TOKEN: "ed17574386854bf78a67040be0a770b
 class CloudflareService:
     prefix = PREFIX
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxHost) -> None:
         self.sandbox = sandbox
 
     @property
@@ -97,11 +97,11 @@ def _token_status(token: str) -> dict[str, Any]:
     return {"id": _TOKEN_IDS[token], "status": "active"}
 
 
-def mount(sandbox: Sandbox) -> CloudflareService:
+def mount(sandbox: SandboxHost) -> CloudflareService:
     return CloudflareService(sandbox)
 
 
-def deployed_secret_value(sandbox: Sandbox, script: str, name: str) -> str | None:
+def deployed_secret_value(sandbox: SandboxHost, script: str, name: str) -> str | None:
     """The value of a switch secret (READABLE_SECRET_NAMES) on the deployed version of `script`, for the
     sandbox's own MCP endpoint. Other secrets are never readable, here or over HTTP."""
     if name not in READABLE_SECRET_NAMES:
@@ -112,7 +112,7 @@ def deployed_secret_value(sandbox: Sandbox, script: str, name: str) -> str | Non
     return str(stored["value"]) if stored and "value" in stored else None
 
 
-def deployed_secret_names(sandbox: Sandbox, script: str) -> list[str]:
+def deployed_secret_names(sandbox: SandboxHost, script: str) -> list[str]:
     with sandbox.lock:
         worker = sandbox.state.get("cloudflare", {}).get("scripts", {}).get(script)
         if not worker or not worker["deployments"]:

@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from mcpdeploy.sandbox.core import SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import SandboxRequest, SandboxResponse
 
 NO_ROUTE = 7003
 UNAUTHORIZED_RESOURCE = 9109

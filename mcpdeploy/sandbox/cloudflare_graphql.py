@@ -23,8 +23,8 @@ from typing import Any
 
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.analytics_store import analytics
-from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
 from mcpdeploy.sandbox.graphql_document import Field, GraphQLSyntaxError, parse, resolve
+from mcpdeploy.sandbox.messages import SandboxHost, SandboxRequest, SandboxResponse
 from mcpdeploy.sandbox.queue_delivery import catch_up
 
 PATH = "/client/v4/graphql"
@@ -91,7 +91,7 @@ class _QueryError(Exception):
 class GraphQLService:
     prefix = PATH
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxHost) -> None:
         self.sandbox = sandbox
 
     def claims(self, path: str) -> bool:
@@ -267,5 +267,5 @@ def _errors(message: str, path: list[str]) -> dict[str, Any]:
     return {"data": None, "errors": [_error(message, path)]}
 
 
-def mount(sandbox: Sandbox) -> GraphQLService:
+def mount(sandbox: SandboxHost) -> GraphQLService:
     return GraphQLService(sandbox)

@@ -35,7 +35,7 @@ from mcpdeploy.sandbox.cloudflare_envelope import (
     page_of,
     timestamp,
 )
-from mcpdeploy.sandbox.core import SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import SandboxRequest, SandboxResponse
 
 QUEUE_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 QUEUE_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -47,7 +47,7 @@ from mcpdeploy.sandbox.cloudflare_envelope import (
     page_of,
     timestamp,
 )
-from mcpdeploy.sandbox.core import SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import SandboxRequest, SandboxResponse
 
 READABLE_SECRET_NAMES = frozenset({"MCP_AUTH_DISABLED_UNTIL"})
 AUTHOR_EMAIL = "sandbox@example.com"

@@ -22,11 +22,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mcpdeploy import __version__
-from mcpdeploy.auth_switch import RESPONSE_HEADER, SWITCH_SECRET, disabled_until, iso
+from mcpdeploy.rollback.auth_switch import RESPONSE_HEADER, SWITCH_SECRET, disabled_until, iso
 from mcpdeploy.sandbox import worker_runtime
 from mcpdeploy.sandbox.analytics_store import now_ms
 from mcpdeploy.sandbox.cloudflare import deployed_secret_value
-from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import SandboxHost, SandboxRequest, SandboxResponse
 
 MCP_PATH = "/mcp"
 AUTH_API_GROUP = "api:e6emygx3"  # the Xano API group whose auth/me the Worker calls
@@ -63,7 +63,7 @@ def _rpc_result(request_id: Any, result: dict[str, Any], headers: dict[str, str]
 class McpEndpoint:
     prefix = MCP_PATH
 
-    def __init__(self, sandbox: Sandbox, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, sandbox: SandboxHost, clock: Callable[[], datetime] | None = None) -> None:
         self._sandbox = sandbox
         self._sessions: dict[str, dict[str, Any]] = {}  # session id -> {"user": ..., "version": ...}
         self._lock = threading.Lock()
@@ -221,5 +221,5 @@ def _accepts(accept: str, media_type: str) -> bool:
     return media_type in accept.lower()
 
 
-def mount(sandbox: Sandbox) -> McpEndpoint:
+def mount(sandbox: SandboxHost) -> McpEndpoint:
     return McpEndpoint(sandbox)

@@ -34,7 +34,7 @@ from mcpdeploy.sandbox.cloudflare_envelope import (
     json_body,
     ok,
 )
-from mcpdeploy.sandbox.core import DropConnection, Sandbox, SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import DropConnection, SandboxHost, SandboxRequest, SandboxResponse
 from mcpdeploy.sandbox.xano_state import xano_state
 
 SECTION = "queue_runtime"  # {"<queue_id>": [{"id", "body", "content_type", "bytes", "sent_ms", "attempts"}]}
@@ -43,24 +43,24 @@ MAX_MESSAGES_PER_BATCH_PUSH = 100
 USAGE_ROUTE = "usage_logs"
 
 
-def backlog(sandbox: Sandbox, queue_id: str) -> list[dict[str, Any]]:
+def backlog(sandbox: SandboxHost, queue_id: str) -> list[dict[str, Any]]:
     section = sandbox.section(SECTION, dict)
     waiting: list[dict[str, Any]] = section.setdefault(queue_id, [])
     return waiting
 
 
-def queues(sandbox: Sandbox) -> list[dict[str, Any]]:
+def queues(sandbox: SandboxHost) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = sandbox.state.get("cloudflare", {}).get("queues", [])
     return found
 
 
-def metrics(sandbox: Sandbox, queue_id: str) -> dict[str, Any]:
+def metrics(sandbox: SandboxHost, queue_id: str) -> dict[str, Any]:
     waiting = backlog(sandbox, queue_id)
     return {"backlog_count": len(waiting), "backlog_bytes": sum(m["bytes"] for m in waiting),
             "oldest_message_timestamp_ms": min((m["sent_ms"] for m in waiting), default=0)}
 
 
-def push(sandbox: Sandbox, queue: dict[str, Any], body: Any, content_type: str = "json") -> None:
+def push(sandbox: SandboxHost, queue: dict[str, Any], body: Any, content_type: str = "json") -> None:
     """One message onto the queue's backlog (a producer's `send`), then delivery as far as it can go."""
     with sandbox.lock:
         encoded = json.dumps(body) if content_type == "json" else str(body)
@@ -72,14 +72,14 @@ def push(sandbox: Sandbox, queue: dict[str, Any], body: Any, content_type: str =
         deliver(sandbox, queue)
 
 
-def catch_up(sandbox: Sandbox) -> None:
+def catch_up(sandbox: SandboxHost) -> None:
     """Deliver whatever every queue can deliver now."""
     with sandbox.lock:
         for queue in list(queues(sandbox)):
             deliver(sandbox, queue)
 
 
-def deliver(sandbox: Sandbox, queue: dict[str, Any]) -> None:
+def deliver(sandbox: SandboxHost, queue: dict[str, Any]) -> None:
     """Hand waiting messages to the queue's Worker consumer, one batch at a time, each message once per call."""
     consumer = next((c for c in queue.get("consumers", []) if c.get("type") == "worker"), None)
     if consumer is None or queue.get("settings", {}).get("delivery_paused"):
@@ -106,7 +106,7 @@ def deliver(sandbox: Sandbox, queue: dict[str, Any]) -> None:
         _sample(sandbox, queue["queue_id"])
 
 
-def _dead_letter(sandbox: Sandbox, consumer: dict[str, Any], message: dict[str, Any]) -> str:
+def _dead_letter(sandbox: SandboxHost, consumer: dict[str, Any], message: dict[str, Any]) -> str:
     name = consumer.get("dead_letter_queue") or ""
     target = next((q for q in queues(sandbox) if q["queue_name"] == name), None) if name else None
     if target is None:
@@ -118,7 +118,7 @@ def _dead_letter(sandbox: Sandbox, consumer: dict[str, Any], message: dict[str, 
     return "dlq"
 
 
-def _store_usage(sandbox: Sandbox, body: Any) -> bool:
+def _store_usage(sandbox: SandboxHost, body: Any) -> bool:
     """What the Worker's consumer does with one message: `POST /usage_logs` on the Xano API group serving it."""
     base = runtime_base_path(sandbox, "POST", USAGE_ROUTE)
     if base is None or not isinstance(body, dict):
@@ -133,7 +133,7 @@ def _store_usage(sandbox: Sandbox, body: Any) -> bool:
     return 200 <= answer.status < 300
 
 
-def runtime_base_path(sandbox: Sandbox, verb: str, route: str) -> str | None:
+def runtime_base_path(sandbox: SandboxHost, verb: str, route: str) -> str | None:
     """`/api:<canonical>` of the API group that has an endpoint `verb route`, or None when none was provisioned."""
     state = xano_state(sandbox)
     for api in sorted(state["apis"].values(), key=lambda a: a["id"]):
@@ -144,7 +144,7 @@ def runtime_base_path(sandbox: Sandbox, verb: str, route: str) -> str | None:
     return None
 
 
-def _operation(sandbox: Sandbox, queue_id: str, action: str, message: dict[str, Any],
+def _operation(sandbox: SandboxHost, queue_id: str, action: str, message: dict[str, Any],
                outcome: str | None = None) -> None:
     now = now_ms()
     append(sandbox, "queue_operations", {
@@ -154,13 +154,13 @@ def _operation(sandbox: Sandbox, queue_id: str, action: str, message: dict[str, 
         "retries": max(0, message["attempts"] - 1)})
 
 
-def _sample(sandbox: Sandbox, queue_id: str) -> None:
+def _sample(sandbox: SandboxHost, queue_id: str) -> None:
     current = metrics(sandbox, queue_id)
     append(sandbox, "backlog_samples", {"t": now_ms(), "queue_id": queue_id,
                                         "messages": current["backlog_count"], "bytes": current["backlog_bytes"]})
 
 
-def handle_queue_runtime(sandbox: Sandbox, request: SandboxRequest, queue_id: str,
+def handle_queue_runtime(sandbox: SandboxHost, request: SandboxRequest, queue_id: str,
                          rest: list[str]) -> SandboxResponse:
     """`…/queues/{id}/messages`, `…/messages/batch` and `…/metrics` (`rest` is what follows the id)."""
     queue = next((q for q in queues(sandbox) if q["queue_id"] == queue_id), None)
@@ -184,7 +184,7 @@ def handle_queue_runtime(sandbox: Sandbox, request: SandboxRequest, queue_id: st
     raise CloudflareFailure(405, NO_ROUTE, f"No route for {request.method} on this URI")
 
 
-def _push_checked(sandbox: Sandbox, queue: dict[str, Any], item: dict[str, Any]) -> None:
+def _push_checked(sandbox: SandboxHost, queue: dict[str, Any], item: dict[str, Any]) -> None:
     content_type = item.get("content_type", "json")
     if content_type not in ("json", "text") or "body" not in item:
         raise CloudflareFailure(400, BODY_INVALID, "a message is {body, content_type: json|text}")

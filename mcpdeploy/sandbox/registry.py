@@ -11,10 +11,10 @@ import pkgutil
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mcpdeploy.sandbox.core import Sandbox, SandboxService
+    from mcpdeploy.sandbox.messages import SandboxHost, SandboxService
 
 
-def mount_services(sandbox: Sandbox) -> list[SandboxService]:
+def mount_services(sandbox: SandboxHost) -> list[SandboxService]:
     import mcpdeploy.sandbox as package
 
     services: list[SandboxService] = []

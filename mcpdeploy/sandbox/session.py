@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from mcpdeploy.config import Settings
 from mcpdeploy.files.wrangler import read_worker_name
+from mcpdeploy.project.settings import Settings
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.server import SandboxServer

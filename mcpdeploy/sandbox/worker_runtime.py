@@ -20,7 +20,7 @@ from typing import Any
 
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.analytics_store import append, now_ms
-from mcpdeploy.sandbox.core import DropConnection, Sandbox, SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import DropConnection, SandboxHost, SandboxRequest, SandboxResponse
 from mcpdeploy.sandbox.queue_delivery import catch_up, push, queues, runtime_base_path
 from mcpdeploy.sandbox.xano_state import REMOTE_IP
 
@@ -43,7 +43,7 @@ class Invocation:
 _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("sandbox_invocation", default=None)
 
 
-def worker_script(sandbox: Sandbox) -> str:
+def worker_script(sandbox: SandboxHost) -> str:
     """The name the sandbox's Worker runs under: the most recently deployed script, else the sandbox's default."""
     scripts = sandbox.state.get("cloudflare", {}).get("scripts", {})
     deployed = [(w["deployments"][-1]["created_on"], name) for name, w in scripts.items() if w.get("deployments")]
@@ -51,7 +51,7 @@ def worker_script(sandbox: Sandbox) -> str:
 
 
 @contextlib.contextmanager
-def invocation(sandbox: Sandbox, request: SandboxRequest) -> Iterator[Invocation]:
+def invocation(sandbox: SandboxHost, request: SandboxRequest) -> Iterator[Invocation]:
     """Measure one request to the Worker and record it (the caller sets `response` through `finish`)."""
     current = Invocation()
     token = _current.set(current)
@@ -96,7 +96,7 @@ def _log(level: str, *message: Any) -> None:
         current.log(level, *message)
 
 
-def _xano(sandbox: Sandbox, method: str, route: str, path: str, body: dict[str, Any]) -> int | None:
+def _xano(sandbox: SandboxHost, method: str, route: str, path: str, body: dict[str, Any]) -> int | None:
     """Call the provisioned Xano endpoint `method route` (path parameters filled in as `path`), in-process."""
     base = runtime_base_path(sandbox, method, route)
     if base is None:
@@ -117,18 +117,18 @@ def _xano(sandbox: Sandbox, method: str, route: str, path: str, body: dict[str, 
     return answer.status
 
 
-def session_started(sandbox: Sandbox, session_id: str, user: dict[str, Any], client_info: Any) -> None:
+def session_started(sandbox: SandboxHost, session_id: str, user: dict[str, Any], client_info: Any) -> None:
     _xano(sandbox, "POST", "mcp_sessions", "mcp_sessions", {
         "session_id": session_id, "user_id": _user_id(user), "status": "active",
         "client_info": client_info if isinstance(client_info, dict) else {}})
 
 
-def session_touched(sandbox: Sandbox, session_id: str, status: str = "active") -> None:
+def session_touched(sandbox: SandboxHost, session_id: str, status: str = "active") -> None:
     _xano(sandbox, "PUT", "mcp_sessions/{session_id}", f"mcp_sessions/{session_id}",
           {"status": status, "last_active": now_ms()})
 
 
-def tool_called(sandbox: Sandbox, session_id: str, user: dict[str, Any], tool: str, arguments: Any,
+def tool_called(sandbox: SandboxHost, session_id: str, user: dict[str, Any], tool: str, arguments: Any,
                 result: dict[str, Any], started_ms: int) -> None:
     """One usage event to the usage queue, as the Worker sends it with `ctx.waitUntil`."""
     queue = usage_queue(sandbox)
@@ -144,7 +144,7 @@ def tool_called(sandbox: Sandbox, session_id: str, user: dict[str, Any], tool: s
     session_touched(sandbox, session_id)
 
 
-def usage_queue(sandbox: Sandbox) -> dict[str, Any] | None:
+def usage_queue(sandbox: SandboxHost) -> dict[str, Any] | None:
     script = worker_script(sandbox)
     every = queues(sandbox)
     consumed = [q for q in every if any(c.get("script_name") == script for c in q.get("consumers", []))]

@@ -5,7 +5,7 @@ Cloudflare streams them over a WebSocket; the sandbox answers the ones it kept, 
 from __future__ import annotations
 
 from mcpdeploy.sandbox.analytics_store import analytics
-from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import SandboxHost, SandboxRequest, SandboxResponse
 
 PATH = "/__tail"
 
@@ -13,7 +13,7 @@ PATH = "/__tail"
 class WorkerTailService:
     prefix = PATH
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxHost) -> None:
         self.sandbox = sandbox
 
     def claims(self, path: str) -> bool:
@@ -27,5 +27,5 @@ class WorkerTailService:
         return SandboxResponse.json(200, [e for e in kept if script in (None, "", e.get("scriptName"))])
 
 
-def mount(sandbox: Sandbox) -> WorkerTailService:
+def mount(sandbox: SandboxHost) -> WorkerTailService:
     return WorkerTailService(sandbox)

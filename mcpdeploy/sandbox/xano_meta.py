@@ -16,7 +16,7 @@ import copy
 from typing import Any
 
 from mcpdeploy.sandbox import credentials, xano_apis, xano_content, xano_tables
-from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import SandboxHost, SandboxRequest, SandboxResponse
 from mcpdeploy.sandbox.xano_errors import XanoError, not_found, unauthorized
 from mcpdeploy.sandbox.xano_routing import MetaCall, Route, find_route, route
 from mcpdeploy.sandbox.xano_state import xano_state
@@ -25,7 +25,7 @@ PREFIX = "/api:meta"
 
 
 def auth_me(call: MetaCall) -> Any:
-    return {"id": 1, "name": "Sandbox Developer", "email": "developer@sandbox.test", "created_at": 1700000000,
+    return {"id": 1, "name": "SandboxHost Developer", "email": "developer@sandbox.test", "created_at": 1700000000,
             "extras": {"instance": {"id": 1, "name": "sandbox", "display": "mcpdeploy sandbox"}}}
 
 
@@ -60,7 +60,7 @@ ROUTES: list[Route] = [
 class XanoMetaService:
     prefix = PREFIX
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxHost) -> None:
         self.sandbox = sandbox
 
     def claims(self, path: str) -> bool:
@@ -85,5 +85,5 @@ class XanoMetaService:
         return SandboxResponse.json(200, payload)
 
 
-def mount(sandbox: Sandbox) -> XanoMetaService:
+def mount(sandbox: SandboxHost) -> XanoMetaService:
     return XanoMetaService(sandbox)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcpdeploy.sandbox.core import Sandbox, SandboxRequest
+from mcpdeploy.sandbox.messages import SandboxHost, SandboxRequest
 from mcpdeploy.sandbox.xano_errors import access_denied, input_error
 
 XANOSCRIPT_TYPE = "text/x-xanoscript"
@@ -16,7 +16,7 @@ XANOSCRIPT_TYPE = "text/x-xanoscript"
 
 @dataclass
 class MetaCall:
-    sandbox: Sandbox
+    sandbox: SandboxHost
     state: dict[str, Any]
     request: SandboxRequest
     params: dict[str, str] = field(default_factory=dict)

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from mcpdeploy.sandbox import credentials
-from mcpdeploy.sandbox.core import Sandbox, SandboxRequest, SandboxResponse
+from mcpdeploy.sandbox.messages import SandboxHost, SandboxRequest, SandboxResponse
 from mcpdeploy.sandbox.xano_errors import XanoError, input_error, missing_param, not_found, unauthorized
 from mcpdeploy.sandbox.xano_rows import find_row, insert_row, now_ms, timestamp_ms, update_row
 from mcpdeploy.sandbox.xano_state import REMOTE_IP, key_digest, table_by_name, xano_state
@@ -37,7 +37,7 @@ _TEXT_TYPES = ("text", "email", "password", "uuid", "date")
 _MISSING_TEXT_TYPES = ("text", "email", "password")
 
 
-def add_api_key(sandbox: Sandbox, key: str, user: dict[str, Any]) -> None:
+def add_api_key(sandbox: SandboxHost, key: str, user: dict[str, Any]) -> None:
     """Let `key` open `auth = "user"` endpoints (auth/me) as `user`, which is stored in the `user` table (by id)."""
     with sandbox.lock:
         state = xano_state(sandbox)
@@ -50,7 +50,7 @@ def add_api_key(sandbox: Sandbox, key: str, user: dict[str, Any]) -> None:
         sandbox.save()
 
 
-def lookup_api_key(sandbox: Sandbox, key: str) -> dict[str, Any] | None:
+def lookup_api_key(sandbox: SandboxHost, key: str) -> dict[str, Any] | None:
     """The user a bearer key belongs to, or None for an unknown key (or one whose user was deleted)."""
     with sandbox.lock:
         state = xano_state(sandbox)
@@ -78,7 +78,7 @@ def _route_pattern(name: str) -> re.Pattern[str]:
 class XanoRuntimeService:
     prefix = "/api:"
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxHost) -> None:
         self.sandbox = sandbox
 
     def claims(self, path: str) -> bool:
@@ -203,5 +203,5 @@ def _convert(kind: str, raw: Any) -> Any:
     return raw
 
 
-def mount(sandbox: Sandbox) -> XanoRuntimeService:
+def mount(sandbox: SandboxHost) -> XanoRuntimeService:
     return XanoRuntimeService(sandbox)

@@ -51,7 +51,7 @@ from mcpdeploy.sandbox.xano_rows import insert_row, now_ms
 from mcpdeploy.sandbox.xano_schema import default_fields, field_json
 
 if TYPE_CHECKING:
-    from mcpdeploy.sandbox.core import Sandbox
+    from mcpdeploy.sandbox.messages import SandboxHost
 
 SECTION = "xano"
 AUTH_CANONICAL = "e6emygx3"
@@ -108,7 +108,7 @@ def key_digest(key: str) -> str:
 # ---- the section and its seed ------------------------------------------------------------------------------------
 
 
-def xano_state(sandbox: Sandbox) -> dict[str, Any]:
+def xano_state(sandbox: SandboxHost) -> dict[str, Any]:
     """The "xano" section, seeded on first use with workspace 1, the `user` table and the Authentication group."""
     return sandbox.section(SECTION, _seed)
 

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from mcpdeploy.auth_switch import RESPONSE_HEADER as AUTH_SWITCH_HEADER
-from mcpdeploy.auth_switch import SWITCH_SECRET
 from mcpdeploy.providers.http import join_url
 from mcpdeploy.providers.mcp_http import Credential, HttpAnswer, HttpCall, McpHttpClient, NoAnswer
+from mcpdeploy.rollback.auth_switch import RESPONSE_HEADER as AUTH_SWITCH_HEADER
+from mcpdeploy.rollback.auth_switch import SWITCH_SECRET
 from mcpdeploy.smoke.diagnose import describe_body, explain_refusal, not_mcp_reason
 from mcpdeploy.smoke.mcp_client import (
     LEGACY_VERSIONS,

@@ -14,22 +14,25 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from mcpdeploy.config import CONFIG_FILE, Settings
 from mcpdeploy.errors import InputFileError
+from mcpdeploy.files.toml_lines import key_lines, line_of
+from mcpdeploy.files.tomlread import line_of_key, read_toml
+from mcpdeploy.project.settings import CONFIG_FILE, Settings
 from mcpdeploy.spec.models import (
     EndpointSpec,
     FieldSpec,
     IndexFieldSpec,
     IndexSpec,
+    Loc,
+    Problem,
     SchemaFile,
     Spec,
     SpecValueError,
     TableHeader,
     TableSpec,
+    spec_problems,
+    table_problems,
 )
-from mcpdeploy.spec.problems import Loc, Problem, spec_problems, table_problems
-from mcpdeploy.spec.toml_lines import key_lines, line_of
-from mcpdeploy.tomlread import line_of_key, read_toml
 
 SCHEMA_GLOB = "*.toml"
 _HINT = "Fix the schema file and run `mcpdeploy schema validate`."

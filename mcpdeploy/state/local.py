@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.files.atomic import write_atomic
-from mcpdeploy.state import JOURNAL, Conflict, StateBackend, Stored
+from mcpdeploy.state.backend import JOURNAL, Conflict, StateBackend, Stored
 
 
 class LocalBackend(StateBackend):

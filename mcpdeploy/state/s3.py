@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcpdeploy.errors import ApiError, McpdeployError, ServiceUnreachable, UsageError
-from mcpdeploy.state import JOURNAL, Conflict, StateBackend, Stored
+from mcpdeploy.state.backend import JOURNAL, Conflict, StateBackend, Stored
 
 if TYPE_CHECKING:
-    from mcpdeploy.config import StateSettings
+    from mcpdeploy.project.settings import StateSettings
 
 SERVICE = "state backend (S3)"
 CONNECT_TIMEOUT = 5.0

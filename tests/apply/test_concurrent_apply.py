@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from mcpdeploy.config import load_settings
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import HttpOptions
-from mcpdeploy.provision import run_provision
+from mcpdeploy.provision.run import run_provision
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Fault, Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport

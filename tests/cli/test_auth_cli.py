@@ -10,13 +10,13 @@ from pathlib import Path
 
 import httpx
 
-from mcpdeploy.auth_switch import SWITCH_SECRET
-from mcpdeploy.lock import Lock
+from mcpdeploy.rollback.auth_switch import SWITCH_SECRET
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.cloudflare import deployed_secret_value
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.mcp_endpoint import McpEndpoint
 from mcpdeploy.sandbox.transport import SandboxTransport
+from mcpdeploy.state.lock import Lock
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
               "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t"}}}

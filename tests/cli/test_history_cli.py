@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from mcpdeploy.journal import Journal
-from mcpdeploy.lock import Lock, lock_path
+from mcpdeploy.state.journal import Journal
+from mcpdeploy.state.lock import Lock, lock_path
 
 CREATE_TABLE = {"resource": "table:mcp_sessions", "kind": "create_table", "action": "create", "outcome": "done",
                 "ids": {"table_id": 41}}

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
+from mcpdeploy.project.secrets import generate_key
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
-from mcpdeploy.secrets import generate_key
 
 SETTINGS = settings(max_examples=30, derandomize=True, database=None, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

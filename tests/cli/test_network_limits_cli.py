@@ -12,8 +12,8 @@ import pytest
 import typer
 
 from mcpdeploy.cli.app import _register_commands, app
-from mcpdeploy.config import EnvVars, load_settings
 from mcpdeploy.errors import InputFileError
+from mcpdeploy.project.settings import EnvVars, load_settings
 from mcpdeploy.sandbox import credentials
 from tests.support.hostile_servers import Fixed, Silent, refused_port
 

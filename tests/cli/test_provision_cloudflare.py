@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpdeploy import secrets
 from mcpdeploy.files.devvars import read_dev_vars
+from mcpdeploy.project import secrets
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Fault, Sandbox

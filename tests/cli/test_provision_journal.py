@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mcpdeploy.lock import Lock
 from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.state.lock import Lock
 from tests.support.served import xano_client
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mcpdeploy.lock import Lock
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.state.lock import Lock
 
 SANDBOX_STATE = Path(".mcpdeploy") / "sandbox" / "state.json"
 

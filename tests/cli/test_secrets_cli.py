@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpdeploy.secrets import decrypt_service_credentials, key_id, load_key
+from mcpdeploy.project.secrets import decrypt_service_credentials, key_id, load_key
 
 PLANTED = "sk-planted-7d1e0b9a"
 PLAINTEXT = {"xano": {"auth_type": "api_key", "credentials": {"api_key": PLANTED, "base_url": "https://x.xano.io"}}}
@@ -78,7 +78,7 @@ def test_invalid_input_names_the_problem_not_the_values(project: Path, cli, tmp_
 
 
 def test_decrypt_reads_dev_vars_and_reports_a_wrong_key(project: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from mcpdeploy.secrets import ServiceCredential, build_service_credentials, generate_key
+    from mcpdeploy.project.secrets import ServiceCredential, build_service_credentials, generate_key
 
     foreign = build_service_credentials(generate_key(), {"xano": ServiceCredential(auth_type="api_key",
                                                                                    credentials={"k": PLANTED})})

@@ -209,7 +209,7 @@ def test_sandbox_passes_against_a_fresh_project(cli: Cli, project: Path) -> None
 
 
 def test_sandbox_uses_a_running_sandbox_serve(cli: Cli, project: Path) -> None:
-    from mcpdeploy.config import load_settings
+    from mcpdeploy.project.settings import load_settings
     from mcpdeploy.sandbox.session import sandbox_dir
 
     settings = load_settings(project)

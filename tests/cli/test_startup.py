@@ -18,9 +18,9 @@ HEAVY_MODULES = (
     "cryptography",
     "pydantic",
     "rich",
-    "mcpdeploy.config",
-    "mcpdeploy.pipeline",
-    "mcpdeploy.secrets",
+    "mcpdeploy.project.settings",
+    "mcpdeploy.provision.pipeline",
+    "mcpdeploy.project.secrets",
     "mcpdeploy.smoke.checks",
     "boto3",  # the S3 state backend's client: imported only by a command that uses that backend
     "botocore",

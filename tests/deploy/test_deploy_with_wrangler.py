@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from mcpdeploy.cli.app import run
-from mcpdeploy.journal import Journal
-from mcpdeploy.node_tools import Node
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.server import SandboxServer
+from mcpdeploy.state.journal import Journal
+from mcpdeploy.worker.node_tools import Node
 from tests.support.node import find_node, install_packages, node_env
 
 PROJECT = Path(__file__).parent / "worker_project"

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mcpdeploy.config import load_settings
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.cloudflare_graphql import NO_ANALYTICS_TOKEN
 from mcpdeploy.sandbox.core import Sandbox, SandboxRequest

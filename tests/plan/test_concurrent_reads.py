@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mcpdeploy.config import load_settings
-from mcpdeploy.pipeline import open_pipeline
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import HttpOptions
-from mcpdeploy.provision import run_provision
+from mcpdeploy.provision.pipeline import open_pipeline
+from mcpdeploy.provision.run import run_provision
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Fault, Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport

@@ -10,9 +10,9 @@ import threading
 import httpx
 import pytest
 
-from mcpdeploy.config import load_settings
-from mcpdeploy.parallel import run_all
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import DEFAULT_RATES, HttpOptions, Pacer, ServiceClient, parse_rate
+from mcpdeploy.providers.parallel import run_all
 
 
 class FakeClock:

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpdeploy.config import load_settings
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.exit_codes import ExitCode
-from mcpdeploy.pipeline import open_pipeline
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.provision.pipeline import open_pipeline
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport

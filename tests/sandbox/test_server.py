@@ -54,7 +54,7 @@ def test_state_is_written_atomically_and_read_back_by_a_new_sandbox(tmp_path: Pa
 
 
 def test_the_project_port_is_kept_between_runs_and_a_damaged_record_is_replaced(tmp_path: Path) -> None:
-    from mcpdeploy.config import load_settings
+    from mcpdeploy.project.settings import load_settings
     from mcpdeploy.sandbox.session import project_port, sandbox_dir
 
     settings = load_settings(tmp_path, environ={})

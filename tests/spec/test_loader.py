@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mcpdeploy.config import Settings
 from mcpdeploy.errors import InputFileError
 from mcpdeploy.exit_codes import ExitCode
+from mcpdeploy.project.settings import Settings
 from mcpdeploy.spec.loader import default_schema_dir, load_spec, resolve_schema_dir
 from mcpdeploy.spec.models import Spec
 

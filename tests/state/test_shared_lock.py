@@ -13,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from mcpdeploy.config import load_settings
 from mcpdeploy.errors import LockHeld
-from mcpdeploy.lock import Lock, read_lock
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.state import open_state
+from mcpdeploy.state.lock import Lock, read_lock
 from tests.state.conftest import SharedState
 
 ROUNDS = 3
 RACER = """
 import json, sys, time
 from pathlib import Path
-from mcpdeploy.config import load_settings
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.errors import LockHeld
-from mcpdeploy.lock import Lock
+from mcpdeploy.state.lock import Lock
 from mcpdeploy.state import open_state
 
 folder, start = Path(sys.argv[1]), float(sys.argv[2])

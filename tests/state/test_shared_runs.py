@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from mcpdeploy.apply import AppliedChange
-from mcpdeploy.config import load_settings
 from mcpdeploy.errors import LockHeld
-from mcpdeploy.lock import Lock
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import HttpOptions
-from mcpdeploy.provision import run_provision
+from mcpdeploy.provision.run import run_provision
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.state import open_state
+from mcpdeploy.state.lock import Lock
 from tests.state.conftest import SharedState, use_keys
 from tests.support.served import cloudflare_client, xano_client
 

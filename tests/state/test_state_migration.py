@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpdeploy.journal import Journal
+from mcpdeploy.state.journal import Journal
 from tests.state.conftest import SharedState
 
 

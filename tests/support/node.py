@@ -1,5 +1,5 @@
 """Real Node, npm and `wrangler dev` for the tests that run Workers on workerd (tests/workerd, tests/templates,
-tests/e2e), on top of mcpdeploy.node_tools (which `mcpdeploy dev` uses too).
+tests/e2e), on top of mcpdeploy.worker.node_tools (which `mcpdeploy dev` uses too).
 
 Nothing here skips: a missing or too old Node, or a failed install, fails the tests, since a skipped end-to-end
 test looks the same as a passing one in CI. Installs are guarded by a file lock, so two test runs in one
@@ -21,10 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mcpdeploy.node_tools import Node, NodeToolError
-from mcpdeploy.node_tools import find_node as _find_node
-from mcpdeploy.node_tools import install_packages as _install_packages
-from mcpdeploy.node_tools import node_env as _node_env
+from mcpdeploy.worker.node_tools import Node, NodeToolError
+from mcpdeploy.worker.node_tools import find_node as _find_node
+from mcpdeploy.worker.node_tools import install_packages as _install_packages
+from mcpdeploy.worker.node_tools import node_env as _node_env
 
 READY_TIMEOUT = 90.0
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mcpdeploy.auth_switch import disabled_until, encode_expiry
+from mcpdeploy.rollback.auth_switch import disabled_until, encode_expiry
 
 pytestmark = [
     pytest.mark.node,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpdeploy.secrets import ServiceCredential, build_service_credentials, generate_key
+from mcpdeploy.project.secrets import ServiceCredential, build_service_credentials, generate_key
 
 pytestmark = [
     pytest.mark.node,

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from mcpdeploy.errors import InputFileError, UsageError
-from mcpdeploy.tomlread import line_of_key, read_toml
+from mcpdeploy.files.tomlread import line_of_key, read_toml
 
 CONFIG_FILE = "mcpdeploy.toml"
 STATE_DIR = ".mcpdeploy"
@@ -138,7 +138,8 @@ class HttpSettings(_Section):
 
 
 class AuthSettings(_Section):
-    # The longest `mcpdeploy auth disable --for` accepts, as a duration ("1h", "30m"); see mcpdeploy.auth_switch.
+    # The longest `mcpdeploy auth disable --for` accepts, as a duration ("1h", "30m"); see
+    # mcpdeploy.rollback.auth_switch.
     max_disable: str = "1h"
 
 
@@ -336,7 +337,7 @@ def _select_environment(raw: dict[str, Any], env_name: str | None, path: Path, t
 
 def _line_of(text: str, env_name: str | None, loc: list[str]) -> int | None:
     """The line of a setting: in the environment's section when it is set there, else at the top level."""
-    from mcpdeploy.spec.toml_lines import key_lines
+    from mcpdeploy.files.toml_lines import key_lines
 
     lines = key_lines(text)
     if env_name is not None:

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from mcpdeploy.backup import export_rows
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.files.atomic import write_atomic
 from mcpdeploy.files.edits import read_current
-from mcpdeploy.journal import ChangeRecord, RunDetail
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.state.backup import export_rows
+from mcpdeploy.state.journal import ChangeRecord, RunDetail
 from mcpdeploy.xanoscript.canonical import compare_queries
 
 Status = Literal["will_undo", "already_undone", "needs_data_loss", "cannot_undo", "left_alone"]

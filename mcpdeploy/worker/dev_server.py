@@ -22,14 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcpdeploy.auth_switch import SWITCH_SECRET
-from mcpdeploy.backup import backup_dir
-from mcpdeploy.config import Settings
 from mcpdeploy.errors import UsageError
 from mcpdeploy.files.devvars import dev_vars_path, plan_dev_vars, read_dev_vars
 from mcpdeploy.files.edits import apply_edit
 from mcpdeploy.files.wrangler import find_wrangler_config
-from mcpdeploy.node_tools import Node, find_node, install_packages, node_env, packages_current
+from mcpdeploy.project.settings import Settings
+from mcpdeploy.rollback.auth_switch import SWITCH_SECRET
+from mcpdeploy.state.backup import backup_dir
+from mcpdeploy.worker.node_tools import Node, find_node, install_packages, node_env, packages_current
 
 POLL_SECONDS = 1.0
 

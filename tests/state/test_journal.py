@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from mcpdeploy.errors import UsageError
-from mcpdeploy.journal import Journal
 from mcpdeploy.redaction import Redactor
+from mcpdeploy.state.journal import Journal
 
 CREATE_TABLE = {"resource": "table:mcp_sessions", "kind": "create_table", "action": "create", "outcome": "done",
                 "ids": {"table_id": 41}}
@@ -195,7 +195,7 @@ def test_no_secret_reaches_the_journal_file(state_dir: Path) -> None:
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from mcpdeploy.journal import Journal
+    from mcpdeploy.state.journal import Journal
 
     journal = Journal(Path(sys.argv[1]), None)
     sys.stdin.readline()  # start together, so the appends really overlap

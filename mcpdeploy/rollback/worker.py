@@ -44,13 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from mcpdeploy.errors import McpdeployError, ServiceError, UsageError
-from mcpdeploy.journal import Journal, RunHandle
-from mcpdeploy.lock import Lock
-from mcpdeploy.plan.worker_secrets import forget_pushed_secrets
 from mcpdeploy.providers.cloudflare import CloudflareClient, SecretsChangedSinceVersion
 from mcpdeploy.providers.cloudflare_models import MAX_MESSAGE_BYTES, Deployment, WorkerVersion, annotation_message
 from mcpdeploy.redaction import Redactor
 from mcpdeploy.state import StateBackend
+from mcpdeploy.state.journal import Journal, RunHandle
+from mcpdeploy.state.lock import Lock
+from mcpdeploy.state.secret_pushes import forget_pushed_secrets
 
 DEFAULT_MESSAGE = "mcpdeploy rollback"
 JOURNAL_KIND = "worker_deployment"

@@ -11,17 +11,17 @@ from mcpdeploy.apply import ApplyResult, ChangeExecutor, Progress, apply_plan
 from mcpdeploy.apply.cloudflare import CloudflareExecutor
 from mcpdeploy.apply.local import FileExecutor, SecretsExecutor
 from mcpdeploy.apply.xano import XanoExecutor
-from mcpdeploy.config import Settings
 from mcpdeploy.files.wrangler import check_queue_settings, read_worker_name
-from mcpdeploy.parallel import run_all
 from mcpdeploy.plan.cloudflare import CloudflareState, diff_cloudflare, read_cloudflare_state
 from mcpdeploy.plan.local_files import FileRecipe, check_local_files, plan_files
 from mcpdeploy.plan.models import Change, Plan
 from mcpdeploy.plan.service_credentials import CredentialsResolver, credentials_resolver
 from mcpdeploy.plan.worker_secrets import plan_worker_secrets
 from mcpdeploy.plan.xano import XanoState, diff_xano, read_xano_state
+from mcpdeploy.project.settings import Settings
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.providers.parallel import run_all
 from mcpdeploy.providers.xano import XanoClient
 from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
 from mcpdeploy.spec.models import Spec

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
-from mcpdeploy.config import load_settings
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import HttpOptions
-from mcpdeploy.provision import ProvisionOutcome, run_provision
+from mcpdeploy.provision.run import ProvisionOutcome, run_provision
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport

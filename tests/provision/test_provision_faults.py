@@ -13,15 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpdeploy.config import load_settings
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.exit_codes import ExitCode
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import HttpOptions
-from mcpdeploy.provision import ProvisionOutcome, run_provision
+from mcpdeploy.provision.run import ProvisionOutcome, run_provision
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport
-from tests.test_concurrent_provisions import ENVIRON, get
+from tests.provision.test_concurrent_provisions import ENVIRON, get
 
 FAULTS = ("429", "500", "502", "503", "504", "drop", "drop_after")
 

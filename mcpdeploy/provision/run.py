@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from mcpdeploy.apply import AppliedChange, ApplyResult
-from mcpdeploy.config import Settings
 from mcpdeploy.errors import DestructiveChangeBlocked, InconsistentResult
-from mcpdeploy.journal import Journal
-from mcpdeploy.lock import Lock
-from mcpdeploy.pipeline import open_pipeline
 from mcpdeploy.plan.models import Change, Plan
 from mcpdeploy.plan.saved import check_still_current
+from mcpdeploy.project.settings import Settings
 from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.provision.pipeline import open_pipeline
+from mcpdeploy.state.journal import Journal
+from mcpdeploy.state.lock import Lock
 
 # Keys of Change.params that hold what the resource was before the change (see plan/xano.py).
 BEFORE_KEYS = ("before", "before_document", "field", "table", "group", "name", "queue", "script")

@@ -49,10 +49,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mcpdeploy.config import STATE_DIR, EnvVars
 from mcpdeploy.errors import InputFileError, McpdeployError, UsageError
 from mcpdeploy.exit_codes import ExitCode
-from mcpdeploy.tomlread import line_of_key, tomllib, unreadable_data
+from mcpdeploy.files.tomlread import line_of_key, tomllib, unreadable_data
+from mcpdeploy.project.settings import STATE_DIR, EnvVars
 
 VERSION = "v1"
 LEGACY_PREFIX = "encrypted:"

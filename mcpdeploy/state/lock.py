@@ -32,8 +32,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mcpdeploy.errors import LockHeld, McpdeployError
-from mcpdeploy.journal import environment_file_stem, who_am_i
 from mcpdeploy.state import Conflict, StateBackend, Stored, as_backend, lock_name
+from mcpdeploy.state.journal import environment_file_stem, who_am_i
 
 LOCKS_DIR = "locks"
 DEFAULT_TTL_SECONDS = 900

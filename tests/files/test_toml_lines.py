@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcpdeploy.spec.toml_lines import key_lines, line_of
+from mcpdeploy.files.toml_lines import key_lines, line_of
 
 DOCUMENT = """\
 #:schema ./schema-format.json

@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 
 from mcpdeploy.errors import LockHeld, UsageError
-from mcpdeploy.journal import Journal
-from mcpdeploy.lock import Lock
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.providers.cloudflare_models import Deployment, WorkerVersion
 from mcpdeploy.providers.http import HttpOptions
 from mcpdeploy.redaction import Redactor
-from mcpdeploy.sandbox import credentials
-from mcpdeploy.sandbox.core import Sandbox
-from mcpdeploy.sandbox.transport import SandboxTransport
-from mcpdeploy.worker_rollback import (
+from mcpdeploy.rollback.worker import (
     RollbackOutcome,
     RollbackPlan,
     SecretsChangedRefusal,
@@ -29,6 +24,11 @@ from mcpdeploy.worker_rollback import (
     previous_stable_deployment,
     run_worker_rollback,
 )
+from mcpdeploy.sandbox import credentials
+from mcpdeploy.sandbox.core import Sandbox
+from mcpdeploy.sandbox.transport import SandboxTransport
+from mcpdeploy.state.journal import Journal
+from mcpdeploy.state.lock import Lock
 
 WORKER = "mcp-server"
 FORCE_COMMAND = "mcpdeploy rollback --to V --force"

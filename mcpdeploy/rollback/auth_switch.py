@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from mcpdeploy.errors import McpdeployError, ServiceError, UsageError
-from mcpdeploy.journal import Journal, RunHandle
-from mcpdeploy.lock import Lock
 from mcpdeploy.providers.cloudflare import CloudflareClient, LatestVersionNotDeployed
 from mcpdeploy.providers.cloudflare_errors import CloudflareApiError
 from mcpdeploy.redaction import Redactor
 from mcpdeploy.state import StateBackend
+from mcpdeploy.state.journal import Journal, RunHandle
+from mcpdeploy.state.lock import Lock
 
 SWITCH_SECRET = "MCP_AUTH_DISABLED_UNTIL"
 DEFAULT_MAX_DISABLE = timedelta(hours=1)

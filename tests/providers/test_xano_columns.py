@@ -10,10 +10,10 @@ import httpx
 from mcpdeploy.apply import AppliedChange
 from mcpdeploy.apply.xano import XanoExecutor
 from mcpdeploy.plan.models import Change
-from mcpdeploy.plan.xano_columns import read_columns
 from mcpdeploy.providers import xanoscript
 from mcpdeploy.providers.http import HttpOptions
 from mcpdeploy.providers.xano import XanoClient
+from mcpdeploy.providers.xano_columns import read_columns
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from mcpdeploy.errors import LockHeld
-from mcpdeploy.journal import Journal
-from mcpdeploy.lock import Lock, LockInfo, force_unlock, lock_path, read_lock
+from mcpdeploy.state.journal import Journal
+from mcpdeploy.state.lock import Lock, LockInfo, force_unlock, lock_path, read_lock
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -159,8 +159,8 @@ def test_ctrl_c_in_this_process_releases_the_lock_and_restores_the_handler(state
 HOLDER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from mcpdeploy.journal import Journal
-    from mcpdeploy.lock import Lock
+    from mcpdeploy.state.journal import Journal
+    from mcpdeploy.state.lock import Lock
 
     state_dir = Path(sys.argv[1])
     with Lock(state_dir, None, command="provision"), \\

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mcpdeploy.backup import export_rows
 from mcpdeploy.providers.http import HttpOptions
 from mcpdeploy.providers.xano import XanoClient
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport
+from mcpdeploy.state.backup import export_rows
 from tests.sandbox import TABLE_MCP_SESSIONS
 
 

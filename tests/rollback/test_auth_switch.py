@@ -11,7 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mcpdeploy.auth_switch import (
+from mcpdeploy.errors import LockHeld, ServiceError, UsageError
+from mcpdeploy.providers.cloudflare import CloudflareClient
+from mcpdeploy.providers.http import HttpOptions
+from mcpdeploy.redaction import Redactor
+from mcpdeploy.rollback.auth_switch import (
     RESPONSE_HEADER,
     SWITCH_SECRET,
     SwitchStatus,
@@ -25,17 +29,13 @@ from mcpdeploy.auth_switch import (
     run_disable,
     run_enable,
 )
-from mcpdeploy.errors import LockHeld, ServiceError, UsageError
-from mcpdeploy.journal import Journal
-from mcpdeploy.lock import Lock
-from mcpdeploy.providers.cloudflare import CloudflareClient
-from mcpdeploy.providers.http import HttpOptions
-from mcpdeploy.redaction import Redactor
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.cloudflare import deployed_secret_value
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.mcp_endpoint import McpEndpoint
 from mcpdeploy.sandbox.transport import SandboxTransport
+from mcpdeploy.state.journal import Journal
+from mcpdeploy.state.lock import Lock
 
 WORKER = credentials.WORKER_NAME
 T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=timezone.utc)

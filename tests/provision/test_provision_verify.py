@@ -11,15 +11,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mcpdeploy.config import load_settings
 from mcpdeploy.errors import InconsistentResult
 from mcpdeploy.exit_codes import ExitCode
-from mcpdeploy.journal import Journal
+from mcpdeploy.project.settings import load_settings
 from mcpdeploy.providers.http import HttpOptions
-from mcpdeploy.provision import ProvisionOutcome, run_provision
+from mcpdeploy.provision.run import ProvisionOutcome, run_provision
 from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport
+from mcpdeploy.state.journal import Journal
 
 
 class StoresSomethingElse(httpx.BaseTransport):
