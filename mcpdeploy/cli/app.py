@@ -21,6 +21,7 @@ from mcpdeploy.cli.output import (
     make_console,
     reset_json_emitted,
     silence,
+    stream_events,
     write_json,
     write_text,
 )
@@ -178,6 +179,8 @@ def _run(argv: list[str] | None) -> int:
 
         completion_init()
     words = sys.argv[1:] if argv is None else argv
+    if "--json-stream" in words:  # from the start: a usage error is a `result` line too
+        stream_events()
     try:
         result = app(args=argv, prog_name="mcpdeploy", standalone_mode=False)
     except (OutputClosed, BrokenPipeError):
@@ -229,7 +232,8 @@ def _json_error(words: list[str], message: str, hint: str | None, code: int, *, 
     error: dict[str, Any] = {"message": message, "hint": hint, "exit_code": code}
     if option is not None:
         error["option"] = option
-    write_json(command=_command_name(words), exit_code=code, error=error, wanted="--json" in words)
+    wanted = bool({"--json", "--json-stream"} & set(words))
+    write_json(command=_command_name(words), exit_code=code, error=error, wanted=wanted)
     return code
 
 

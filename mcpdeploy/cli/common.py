@@ -19,14 +19,21 @@ if TYPE_CHECKING:
 # HTTP (httpx) machinery is imported inside the functions below, when a command actually runs.
 
 PROJECT_DIR = typer.Option(
-    Path("."), "--project-dir", "-C", help="Where mcpdeploy.toml, wrangler.toml, .dev.vars and .mcpdeploy/ live.",
+    Path("."), "--project-dir", "-C", metavar="DIR",
+    help="Where mcpdeploy.toml, wrangler.toml, .dev.vars and .mcpdeploy/ live.",
     file_okay=False,
 )
-ENV = typer.Option(None, "--env", "-e", help="Environment from mcpdeploy.toml [env.NAME]. [env var: MCPDEPLOY_ENV]")
+ENV = typer.Option(None, "--env", "-e", metavar="NAME",
+                   help="Environment from mcpdeploy.toml [env.NAME]. [env var: MCPDEPLOY_ENV]")
 SANDBOX = typer.Option(False, "--sandbox", help="Run against the built-in local sandbox (no accounts needed).")
 JSON = typer.Option(False, "--json", help="Print a JSON document on stdout (people's output stays on stderr).")
+JSON_STREAM = typer.Option(
+    False, "--json-stream",
+    help="Print events as JSON lines on stdout while the command runs (progress, plan, each change, retries, "
+         "warnings), then its JSON document as the last line.")
 TRACE = typer.Option(
-    None, "--trace", help="Append every HTTP exchange to FILE as JSON lines, secrets redacted.", dir_okay=False
+    None, "--trace", metavar="FILE",
+    help="Append every HTTP exchange to FILE as JSON lines, secrets redacted.", dir_okay=False
 )
 YES = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required without a terminal).")
 # No default here: unset, the value comes from MCPDEPLOY_HTTP_TIMEOUT / [http] in mcpdeploy.toml, then the command's.

@@ -19,7 +19,8 @@ def dev(
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,
     sandbox: bool = SANDBOX,
-    port: int = typer.Option(8787, "--port", min=1, max=65535, help="Port the Worker listens on (loopback)."),
+    port: int = typer.Option(8787, "--port", metavar="PORT", min=1, max=65535,
+                             help="Port the Worker listens on (loopback)."),
 ) -> int:
     """Run the Worker with `wrangler dev` (Node and its npm packages set up first); with --sandbox, against the
     sandbox's Xano, serving the sandbox meanwhile and following `mcpdeploy auth disable --sandbox`. Ctrl-C stops."""

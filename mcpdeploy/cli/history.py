@@ -29,7 +29,7 @@ history_app = typer.Typer(
 )
 app.add_typer(history_app, name="history")
 
-LIMIT = typer.Option(20, "--limit", "-n", min=0, help="Show at most N runs (0: all).")
+LIMIT = typer.Option(20, "--limit", "-n", metavar="N", min=0, help="Show at most N runs (0: all).")
 
 
 @history_app.callback()
@@ -75,9 +75,10 @@ def list_runs(
 ))
 def show_run(
     ctx: typer.Context,
-    run_id: str = typer.Argument(..., help="A run id (or a unique start of one), or `last`: the newest run that "
+    run_id: str = typer.Argument(..., metavar="RUN_ID",
+                                 help="A run id (or a unique start of one), or `last`: the newest run that "
                                            "changed something."),
-    project_dir: Path | None = typer.Option(None, "--project-dir", "-C", file_okay=False,
+    project_dir: Path | None = typer.Option(None, "--project-dir", "-C", metavar="DIR", file_okay=False,
                                             help="Where .mcpdeploy/ lives (default: the current folder)."),
     env: str | None = ENV,
     json_output: bool = JSON,

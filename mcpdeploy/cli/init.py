@@ -15,9 +15,10 @@ from mcpdeploy.cli.output import emit_json, make_console
 
 @app.command("init", epilog=examples("mcpdeploy init my-mcp-server", "mcpdeploy init --name notes-mcp ."))
 def init(
-    folder: Path = typer.Argument(Path("."), help="Where to write the project (created if missing).",
+    folder: Path = typer.Argument(Path("."), metavar="[DIR]", help="Where to write the project (created if missing).",
                                   file_okay=False),
-    name: str | None = typer.Option(None, "--name", help="The Worker's name. [default: from the folder's name]"),
+    name: str | None = typer.Option(None, "--name", metavar="NAME",
+                                    help="The Worker's name. [default: from the folder's name]"),
     as_json: bool = JSON,
 ) -> None:
     """Write a ready Worker project; never overwrites a file (names those in the way and writes nothing), and

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -102,8 +103,9 @@ class Activity:
     task and the seconds it has taken; elsewhere nothing beyond the command's own lines (one per step), so CI logs
     and pipes get no cursor movement. Stopped before anything that needs the screen (the plan, a prompt)."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, on_show: Callable[[str], None] | None = None) -> None:
         self._console = console
+        self._on_show = on_show
         self._live = console.is_terminal and not running_in_ci()
         self._status: Any = None
         self._text = ""
@@ -111,6 +113,8 @@ class Activity:
         self._ticker: Any = None
 
     def show(self, text: str) -> None:
+        if self._on_show is not None:
+            self._on_show(text)
         if not self._live:
             return
         import threading
@@ -151,6 +155,23 @@ def is_interactive() -> bool:
 OK_EXIT_CODES = frozenset({0, 2})
 
 _pending: dict[str, Any] | None = None  # this run's JSON document, written by `run` once the exit code is known
+_streaming = False  # --json-stream: events as JSON lines, the document as the last line
+
+
+def stream_events() -> None:
+    """From now on this run speaks JSON lines on stdout (--json-stream)."""
+    global _streaming
+    _streaming = True
+
+
+def emit_event(command: str, kind: str, fields: dict[str, Any]) -> None:
+    """One event line: `type`, `command` and the time first, so a CI system can show progress as it comes."""
+    from datetime import datetime, timezone
+
+    head = {"schema_version": JSON_SCHEMA_VERSION, "type": kind, "command": command,
+            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
+    line = {**head, **{key: value for key, value in fields.items() if key not in head}}
+    write_text(json.dumps(line, default=str, separators=(",", ":")) + "\n")
 
 
 def emit_json(document: dict[str, Any]) -> None:
@@ -165,8 +186,9 @@ def json_emitted() -> bool:
 
 
 def reset_json_emitted() -> None:
-    global _pending
+    global _pending, _streaming
     _pending = None
+    _streaming = False
 
 
 def json_document(document: dict[str, Any], *, command: str, exit_code: int,
@@ -187,4 +209,8 @@ def write_json(*, command: str, exit_code: int, error: dict[str, Any] | None = N
     if document is None and not wanted:
         return
     payload = json_document(document or {}, command=command, exit_code=exit_code, error=error)
+    if _streaming:  # the last line of the stream: the same document, on one line, typed as the result
+        write_text(json.dumps({"type": "result", **payload}, sort_keys=False, default=str,
+                              separators=(",", ":")) + "\n")
+        return
     write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")

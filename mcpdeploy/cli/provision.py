@@ -9,21 +9,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import (
-    DEADLINE,
-    ENV,
-    JSON,
-    PROJECT_DIR,
-    SANDBOX,
-    TIMEOUT,
-    TRACE,
-    YES,
-    command_settings,
-    confirm,
-    examples,
-    http_options,
-)
-from mcpdeploy.cli.output import Activity, emit_json, for_sandbox, make_console
+from mcpdeploy.cli.common import examples
+from mcpdeploy.cli.context import LONG_RUNNING, CommandContext, command
 from mcpdeploy.errors import UsageError
 from mcpdeploy.exit_codes import ExitCode
 
@@ -36,28 +23,26 @@ if TYPE_CHECKING:
 
 # What `provision --deploy` applies before the deploy: everything but the Worker's secrets.
 BEFORE_DEPLOY = ("xano", "cloudflare", "file")
-XANO_URL = typer.Option(None, "--xano-instance-url", help="Xano instance URL. [env var: XANO_INSTANCE_URL]")
-WORKSPACE = typer.Option(None, "--xano-workspace-id", help="Xano workspace id. [env var: XANO_WORKSPACE_ID]")
-BRANCH = typer.Option(None, "--xano-branch", help="Xano branch label; empty means live. [env var: XANO_BRANCH]")
+XANO_URL = typer.Option(None, "--xano-instance-url", metavar="URL",
+                        help="Xano instance URL. [env var: XANO_INSTANCE_URL]")
+WORKSPACE = typer.Option(None, "--xano-workspace-id", metavar="ID",
+                         help="Xano workspace id. [env var: XANO_WORKSPACE_ID]")
+BRANCH = typer.Option(None, "--xano-branch", metavar="LABEL",
+                      help="Xano branch label; empty means live. [env var: XANO_BRANCH]")
 
 
 def _flags(xano_url: str | None, workspace: int | None, branch: str | None) -> dict[str, Any]:
     return {"xano.instance_url": xano_url, "xano.workspace_id": workspace, "xano.branch": branch}
 
 
-@app.command("plan", epilog=examples(
+@command(app, "plan", shared=LONG_RUNNING, epilog=examples(
     "mcpdeploy plan --sandbox",
     "mcpdeploy plan --env production --out plan.json",
     "mcpdeploy plan --detailed-exitcode   # exit 2 when there are changes (CI)",
+    "mcpdeploy plan --json-stream        # progress as JSON lines, the plan last",
 ))
 def plan_command(
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
-    sandbox: bool = SANDBOX,
-    json_output: bool = JSON,
-    trace: Path | None = TRACE,
-    timeout: float | None = TIMEOUT,
-    deadline: float | None = DEADLINE,
+    ctx: CommandContext,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode", help="Exit 2 when the plan has changes."),
     out: Path | None = typer.Option(None, "--out", metavar="FILE", dir_okay=False,
                                     help="Also save the plan, for `provision --plan FILE`."),
@@ -70,46 +55,36 @@ def plan_command(
     from mcpdeploy.plan.render import render_plan
     from mcpdeploy.provision.pipeline import open_pipeline
 
-    console = make_console()
     started = time.monotonic()
-    activity = Activity(console)
-    with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
-            http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
+    with ctx.services(_flags(xano_url, workspace, branch)) as (settings, options):
         pipeline = open_pipeline(settings, options)
         try:
-            activity.show("Planning: reading what exists in Xano and Cloudflare")
+            ctx.activity.show("Planning: reading what exists in Xano and Cloudflare")
             plan = pipeline.plan()
         finally:
-            activity.stop()
+            ctx.activity.stop()
             pipeline.close()
-    render_plan(console, plan, notes=[for_sandbox(n, sandbox) for n in plan.notes])
+    render_plan(ctx.console, plan, notes=[ctx.local(n) for n in plan.notes])
     if out is not None:
         from mcpdeploy.plan.saved import save_plan
 
         save_plan(plan, out)
-        console.print(f"Plan saved to {out} (digest {plan.digest()}).", markup=False)
-    if json_output:
-        emit_json({"command": "plan", **plan.to_json(), "outputs": pipeline.outputs,
-                   "http": dict(options.counts), "seconds": round(time.monotonic() - started, 3)})
+        ctx.say(f"Plan saved to {out} (digest {plan.digest()}).")
+    ctx.emit({**plan.to_json(), "outputs": pipeline.outputs, "http": dict(options.counts),
+              "seconds": round(time.monotonic() - started, 3)})
     if detailed_exitcode and plan.has_changes:
         return int(ExitCode.CHANGES_PRESENT)
     return int(ExitCode.OK)
 
 
-@app.command("provision", epilog=examples(
+@command(app, "provision", shared=(*LONG_RUNNING, "yes"), epilog=examples(
     "mcpdeploy provision --sandbox",
     "mcpdeploy provision --env production --yes",
     "mcpdeploy provision --plan plan.json --yes   # apply exactly a reviewed plan",
+    "mcpdeploy provision --yes --json-stream      # one JSON line per step for a CI log",
 ))
 def provision_command(
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
-    sandbox: bool = SANDBOX,
-    json_output: bool = JSON,
-    trace: Path | None = TRACE,
-    timeout: float | None = TIMEOUT,
-    deadline: float | None = DEADLINE,
-    yes: bool = YES,
+    ctx: CommandContext,
     allow_destructive: bool = typer.Option(
         False, "--allow-destructive", help="Apply changes that delete or retype fields or remove endpoints."
     ),
@@ -134,43 +109,43 @@ def provision_command(
 
     expected = saved_digest(saved_plan) if saved_plan is not None else None
 
-    console = make_console()
-    activity = Activity(console)
+    console = ctx.console
     started = time.monotonic()
     at_prompt = [0.0]  # seconds spent answering the confirmation(s)
-    argv = ["provision", *(["--env", env] if env else []), *(["--sandbox"] if sandbox else []),
+    argv = ["provision", *(["--env", ctx.env] if ctx.env else []), *(["--sandbox"] if ctx.sandbox else []),
             *(["--allow-destructive"] if allow_destructive else [])]
-    with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
-            http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
+    ctx.yes = ctx.yes or saved_plan is not None  # the saved plan is what was approved
+    with ctx.services(_flags(xano_url, workspace, branch)) as (settings, options):
 
         def confirm_then_announce() -> None:
             asked = time.monotonic()
-            confirm("Apply these changes?", yes=yes or saved_plan is not None)
+            ctx.confirm("Apply these changes?")
             # "Applied ... in N s" is the work's time: minutes spent reading the plan at the prompt do not count.
             at_prompt[0] += time.monotonic() - asked
             console.print("Applying:")
-            activity.show("Applying the first change")
+            ctx.activity.show("Applying the first change")
 
         def show_plan(plan: Plan) -> None:
-            activity.stop()
-            render_plan(console, plan, notes=[for_sandbox(n, sandbox) for n in plan.notes])
+            ctx.activity.stop()
+            render_plan(console, plan, notes=[ctx.local(n) for n in plan.notes])
+            ctx.event("plan", summary=plan.summary(), changes=plan.to_json()["changes"])
 
         def applied(done: AppliedChange) -> None:
             render_applied(console, done)
-            activity.show("Applying the next change")
+            ctx.event("applied", change=done.to_json())
+            ctx.activity.show("Applying the next change")
 
         def provision(only: tuple[str, ...] | None) -> ProvisionOutcome:
-            activity.show("Planning: reading what exists in Xano and Cloudflare")
+            ctx.activity.show("Planning: reading what exists in Xano and Cloudflare")
             try:
                 return run_provision(
                     settings, options, allow_destructive=allow_destructive, argv=argv,
-                    show_plan=show_plan, confirm=confirm_then_announce, on_applied=applied,
-                    on_warning=lambda message: console.print(f"warning: {message}", markup=False),
+                    show_plan=show_plan, confirm=confirm_then_announce, on_applied=applied, on_warning=ctx.warn,
                     expected=(saved_plan, expected) if saved_plan is not None and expected is not None else None,
                     only=only,
                 )
             finally:
-                activity.stop()
+                ctx.activity.stop()
 
         deployed: dict[str, Any] | None = None
         first: ProvisionOutcome | None = None
@@ -186,8 +161,7 @@ def provision_command(
             else:
                 from mcpdeploy.cli.deploy import deploy_worker
 
-                flags = [*(["--env", env] if env else []), *(["--sandbox"] if sandbox else [])]
-                deployed = deploy_worker(settings, options, console, flags).to_json()
+                deployed = deploy_worker(ctx, settings, options).to_json()
                 outcome = provision(None)
         else:
             outcome = provision(None)
@@ -200,19 +174,17 @@ def provision_command(
     if result is None:
         console.print(f"No changes: nothing was written ({options.counts['requests']} reads).")
         _print_outputs(console, outcome.outputs)
-        if json_output:
-            emit_json(report | {"applied": [], "changed": False, "outputs": outcome.outputs,
-                                "http": dict(options.counts), "seconds": seconds})
+        ctx.emit(report | {"applied": [], "changed": False, "outputs": outcome.outputs,
+                           "http": dict(options.counts), "seconds": seconds})
         return int(ExitCode.OK)
     if result.ok:
         console.print(f"Applied {len(result.applied)} change(s) in {seconds:g}s "
                       f"({options.counts['requests']} HTTP calls, {options.counts['writes']} writes); "
                       f"run {outcome.run_id}.")
         _print_outputs(console, result.outputs)
-    if json_output:
-        emit_json(report | {"applied": [a.to_json() for a in result.applied], "changed": bool(result.applied),
-                            "ok": result.ok, "error": result.error.message if result.error else None,
-                            "outputs": result.outputs, "http": dict(options.counts), "seconds": seconds})
+    ctx.emit(report | {"applied": [a.to_json() for a in result.applied], "changed": bool(result.applied),
+                       "ok": result.ok, "error": result.error.message if result.error else None,
+                       "outputs": result.outputs, "http": dict(options.counts), "seconds": seconds})
     if result.error is not None:
         advice = (f"Finished steps are kept: run provision again to retry the rest, or undo them with "
                   f"`mcpdeploy rollback --run {outcome.run_id}`.")

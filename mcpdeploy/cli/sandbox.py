@@ -19,9 +19,10 @@ app.add_typer(sandbox_app, name="sandbox")
 @sandbox_app.command("serve")
 def serve(
     project_dir: Path = PROJECT_DIR,
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (keep it loopback)."),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on (keep it loopback)."),
     port: int | None = typer.Option(
-        None, help="Port to listen on (default: the project's sandbox port, kept between runs)."
+        None, "--port", metavar="PORT",
+        help="Port to listen on (default: the project's sandbox port, kept between runs)."
     ),
 ) -> None:
     """Serve the project's sandbox until Ctrl-C. Commands run with --sandbox meanwhile use this server."""

@@ -39,7 +39,8 @@ def validate(project_dir: Path = PROJECT_DIR, env: str | None = ENV, as_json: bo
 @schema_app.command("json-schema")
 def json_schema(
     out: Path | None = typer.Option(
-        None, "--out", "-o", dir_okay=False, help="Write to FILE (e.g. schemas/schema-format.json), not stdout."
+        None, "--out", "-o", metavar="FILE", dir_okay=False,
+        help="Write to FILE (e.g. schemas/schema-format.json), not stdout."
     ),
 ) -> None:
     """Print the JSON Schema of the schema-file format. Start a schema file with `#:schema ./schema-format.json`

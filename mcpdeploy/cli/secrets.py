@@ -27,7 +27,8 @@ secrets_app = typer.Typer(
 )
 app.add_typer(secrets_app, name="secrets")
 
-KEY_ENV = typer.Option(None, "--env", "-e", help="Use the key of this environment. [env var: MCPDEPLOY_ENV]")
+KEY_ENV = typer.Option(None, "--env", "-e", metavar="NAME",
+                       help="Use the key of this environment. [env var: MCPDEPLOY_ENV]")
 BIND_ENV = typer.Option(False, "--bind-env", help="Also bind the --env name into each value (the Worker must "
                                                   "then pass the same environment name to decrypt).")
 STDIN = "-"
@@ -101,7 +102,8 @@ def keygen(
 
 @secrets_app.command("encrypt")
 def encrypt(
-    source: str = typer.Option(..., "--in", help="Plaintext credentials (JSON or TOML) from FILE, or - for stdin."),
+    source: str = typer.Option(..., "--in", metavar="FILE",
+                               help="Plaintext credentials (JSON or TOML) from FILE, or - for stdin."),
     project_dir: Path = PROJECT_DIR,
     env: str | None = KEY_ENV,
     bind_env: bool = BIND_ENV,
@@ -149,7 +151,7 @@ def _service_credentials_text(source: str | None, project_dir: Path, env: str | 
 @secrets_app.command("decrypt")
 def decrypt(
     source: str | None = typer.Option(
-        None, "--in", help="SERVICE_CREDENTIALS JSON (or a .dev.vars file) from FILE or - for stdin. "
+        None, "--in", metavar="FILE", help="SERVICE_CREDENTIALS JSON (or a .dev.vars file) from FILE or - for stdin. "
                            "Default: the project's .dev.vars (.dev.vars.<env> with --env)."),
     show_values: bool = typer.Option(False, "--show-values", help="Print the credential values (masked otherwise)."),
     project_dir: Path = PROJECT_DIR,

@@ -25,11 +25,11 @@ EXIT_FOR = {"healthy": 0, "degraded": 12, "unreachable": 7}
     "mcpdeploy status --watch",
 ))
 def status(
-    since: str = typer.Option("1h", "--since", help="The window to look at: 1h, 24h or 7d."),
+    since: str = typer.Option("1h", "--since", metavar="WINDOW", help="The window to look at: 1h, 24h or 7d."),
     watch: bool = typer.Option(False, "--watch", "-w", help="Redraw the dashboard in place until Ctrl-C."),
-    interval: float = typer.Option(30.0, "--interval", min=1.0, max=3600.0,
+    interval: float = typer.Option(30.0, "--interval", metavar="SECONDS", min=1.0, max=3600.0,
                                    help="Seconds between two reads with --watch."),
-    max_rows: int = typer.Option(5000, "--max-rows", min=1, max=100_000,
+    max_rows: int = typer.Option(5000, "--max-rows", metavar="N", min=1, max=100_000,
                                  help="Usage rows read at most (newest first); counts stay exact beyond it."),
     rounds: int = typer.Option(0, "--rounds", hidden=True, help="Stop --watch after this many reads (tests)."),
     project_dir: Path = PROJECT_DIR,

@@ -16,7 +16,7 @@ SEPARATOR = "--- "
 @app.command("xanoscript")
 def xanoscript(
     out: Path | None = typer.Option(
-        None, "--out", "-o", file_okay=False, help="Write one .xs file per table and endpoint into DIR."
+        None, "--out", "-o", metavar="DIR", file_okay=False, help="Write one .xs file per table and endpoint into DIR."
     ),
     project_dir: Path = PROJECT_DIR,
     env: str | None = ENV,

@@ -64,3 +64,36 @@ def test_the_shell_gets_completions(cli, monkeypatch: pytest.MonkeyPatch, capsys
     assert stopped.value.code == 0
     assert capsys.readouterr().out.split() == ["provision"]
 
+
+
+def every_command() -> list[tuple[str, object]]:
+    """(full name, click command) for every command and subcommand of the CLI."""
+    import typer.main
+
+    from mcpdeploy.cli.app import _register_commands, app
+
+    _register_commands()
+    found: list[tuple[str, object]] = []
+
+    def walk(name: str, command: object) -> None:
+        found.append((name, command))
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            walk(f"{name} {sub_name}".strip(), sub)
+
+    walk("", typer.main.get_command(app))
+    return found
+
+
+def test_every_value_is_named_in_one_style_capital_words(cli) -> None:  # type: ignore[no-untyped-def]
+    """`--trace FILE`, `--env NAME`, `--limit N`: never click's `<file>` or `<int range>` beside them."""
+    import re
+
+    odd = []
+    for name, command in every_command():
+        for param in getattr(command, "params", []):
+            if getattr(param, "is_flag", False) or getattr(param, "hidden", False) or param.name == "help":
+                continue
+            metavar = param.metavar
+            if metavar is None or not re.fullmatch(r"\[?(-- )?[A-Z][A-Z0-9_]*(\|[a-z]+)?\]?(\.\.\.)?", metavar):
+                odd.append(f"mcpdeploy {name} {param.opts[0] if param.opts else param.name}: {metavar!r}")
+    assert not odd, "\n".join(odd)

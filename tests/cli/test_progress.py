@@ -24,7 +24,7 @@ def terminal(monkeypatch: pytest.MonkeyPatch, module: str) -> io.StringIO:
 @pytest.mark.parametrize("command", ["plan", "provision"])
 def test_a_terminal_sees_what_is_being_read(cli, project: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
                                              command: str) -> None:
-    screen = terminal(monkeypatch, "provision")
+    screen = terminal(monkeypatch, "context")
     assert cli(command, "--sandbox", "--yes" if command == "provision" else "--json").exit_code == 0
     assert "Planning: reading what exists in Xano and Cloudflare" in screen.getvalue()
 
@@ -32,7 +32,7 @@ def test_a_terminal_sees_what_is_being_read(cli, project: Path, monkeypatch: pyt
 @pytest.mark.parametrize("command", ["plan", "provision"])
 def test_ci_gets_no_spinner(cli, project: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CI", "true")
-    screen = terminal(monkeypatch, "provision")
+    screen = terminal(monkeypatch, "context")
     assert cli(command, "--sandbox", "--yes" if command == "provision" else "--json").exit_code == 0
     assert "Planning:" not in screen.getvalue() and "Applying the" not in screen.getvalue()
     assert "\x1b[?25l" not in screen.getvalue()  # the cursor was never hidden for a spinner

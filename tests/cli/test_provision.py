@@ -230,7 +230,7 @@ def test_applied_in_counts_no_time_spent_at_the_prompt(  # type: ignore[no-untyp
     def slow_person(question: str, *, yes: bool) -> None:
         time.sleep(2.0)
 
-    monkeypatch.setattr("mcpdeploy.cli.provision.confirm", slow_person)
+    monkeypatch.setattr("mcpdeploy.cli.common.confirm", slow_person)
     result = cli("provision", "--sandbox", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["seconds"] < 2.0
