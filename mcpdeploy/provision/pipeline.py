@@ -74,6 +74,8 @@ class Pipeline:
         elif wanted("cloudflare") or wanted("secrets"):
             cf_state = cast(CloudflareState, states.pop(0))
             worker_exists = cf_state.worker_exists
+            if cf_state.queue is not None:  # every run's outputs name the queue, not only the run that made it
+                self.outputs["queue_id"] = cf_state.queue.queue_id
             if wanted("cloudflare"):
                 cf_changes, cf_notes = diff_cloudflare(cloudflare, self.settings, cf_state)
                 changes += cf_changes

@@ -290,3 +290,13 @@ def test_a_push_recorded_as_intended_but_never_made_is_made_by_the_next_run(cli,
     again = cli("provision", "--yes", "--json")
     assert again.exit_code == 0, again.stderr
     assert any(a["kind"] == "push_secrets" for a in json.loads(again.stdout)["applied"])
+
+
+def test_every_run_reports_the_queue_id_in_its_outputs_not_only_the_one_that_made_it(cli, env: Env) -> None:
+    first = json.loads(cli("provision", "--yes", "--json").stdout)
+    queue = env.cloudflare().find_queue("usage-queue")
+    assert queue is not None and first["outputs"]["queue_id"] == queue.queue_id
+    again = json.loads(cli("provision", "--yes", "--json").stdout)
+    assert again["changed"] is False and again["outputs"]["queue_id"] == queue.queue_id
+    planned = json.loads(cli("plan", "--json").stdout)
+    assert planned["outputs"]["queue_id"] == queue.queue_id
