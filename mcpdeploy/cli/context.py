@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 import typer
 
 from mcpdeploy.cli import common
-from mcpdeploy.cli.app import app
 from mcpdeploy.cli.output import Activity, emit_event, emit_json, for_sandbox, make_console, stream_events
 
 if TYPE_CHECKING:
@@ -161,8 +160,6 @@ def command(group: typer.Typer, name: str, *, shared: Sequence[str] = SERVICES,
     if unknown:
         raise ValueError(f"unknown shared flags: {sorted(unknown)}")
 
-    full_name = name if group is app or not group.info.name else f"{group.info.name} {name}"
-
     def register(function: Function) -> Function:
         signature = inspect.signature(function, eval_str=True)
         hints = get_type_hints(function)
@@ -172,7 +169,8 @@ def command(group: typer.Typer, name: str, *, shared: Sequence[str] = SERVICES,
 
         @functools.wraps(function)
         def run(**values: Any) -> Any:
-            context = CommandContext(full_name, **{flag: values.pop(flag) for flag in shared})
+            context = CommandContext(" ".join([*_group_words(group), name]),
+                                     **{flag: values.pop(flag) for flag in shared})
             if context.json_stream:
                 stream_events()
             return function(context, **values)
@@ -184,3 +182,16 @@ def command(group: typer.Typer, name: str, *, shared: Sequence[str] = SERVICES,
         return function
 
     return register
+
+
+def _group_words(group: typer.Typer) -> list[str]:
+    """The name a group was added to the root under (`auth`), none for the root: a group knows no name of its own
+    until it is added, so it is looked up when a command runs."""
+    from mcpdeploy.cli.app import app
+
+    if group is app:
+        return []
+    for info in app.registered_groups:
+        if info.typer_instance is group and info.name:
+            return [info.name]
+    return [group.info.name] if group.info.name else []

@@ -3,22 +3,18 @@ the sandbox's Xano with --sandbox. The work is in mcpdeploy.worker.dev_server, i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, PROJECT_DIR, SANDBOX, command_settings
-from mcpdeploy.cli.output import make_console
+from mcpdeploy.cli.common import command_settings
+from mcpdeploy.cli.context import CommandContext, command
 
 
-@app.command("dev")
+@command(app, "dev", shared=("project_dir", "env", "sandbox"))
 def dev(
+    ctx: CommandContext,
     wrangler_args: list[str] | None = typer.Argument(None, metavar="[-- WRANGLER_ARGS]...",
                                                      help="More arguments for `wrangler dev`, after `--`."),
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
-    sandbox: bool = SANDBOX,
     port: int = typer.Option(8787, "--port", metavar="PORT", min=1, max=65535,
                              help="Port the Worker listens on (loopback)."),
 ) -> int:
@@ -33,14 +29,12 @@ def dev(
     )
     from mcpdeploy.worker.dev_server import DevOptions, run_dev
 
-    console = make_console()
-
-    def say(line: str) -> None:
-        console.print(line, markup=False, highlight=False)
-
+    say = ctx.say
     options = DevOptions(port=port, extra_args=list(wrangler_args or []))
-    with command_settings(project_dir, env, sandbox=False) as settings:
-        if not sandbox:
+    # The project's own settings even under --sandbox: this command serves (or finds) the sandbox itself and
+    # points the Worker at it, for as long as the Worker runs.
+    with command_settings(ctx.project_dir, ctx.env, sandbox=False) as settings:
+        if not ctx.sandbox:
             return run_dev(settings, options, sandbox_url=None, say=say)
         url = running_server_url(settings)
         if url is not None:

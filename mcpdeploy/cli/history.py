@@ -11,6 +11,7 @@ import typer
 
 from mcpdeploy.cli.app import app
 from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings, examples
+from mcpdeploy.cli.context import CommandContext, command
 from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.errors import McpdeployError, ServiceError, UsageError
 
@@ -100,10 +101,9 @@ def show_run(
     return 0
 
 
-@app.command("unlock", epilog=examples("mcpdeploy unlock --env production --force"))
+@command(app, "unlock", shared=("project_dir", "env"), epilog=examples("mcpdeploy unlock --env production --force"))
 def unlock(
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
+    ctx: CommandContext,
     force: bool = typer.Option(False, "--force", help="Remove the lock whoever holds it."),
 ) -> int:
     """Remove an environment's lock that its run can no longer release (a crashed machine, a killed CI job)."""
@@ -111,8 +111,8 @@ def unlock(
     from mcpdeploy.state.journal import environment_file_stem
     from mcpdeploy.state.lock import force_unlock, read_lock, unlock_command
 
-    console = make_console()
-    with command_settings(project_dir, env, sandbox=False) as settings:
+    console = ctx.console
+    with ctx.settings() as settings:
         state, env_name = open_state(settings), settings.env_name
     label = env_name or environment_file_stem(None)
     try:
@@ -130,8 +130,8 @@ def unlock(
         raise UsageError("unlock removes a lock only with --force.",
                          hint=f"If that run is not running any more: {unlock_command(state, env_name)}")
     if holder is not None and holder.running_here():
-        console.print(f"warning: process {holder.pid} that took the lock is still running on this host; "
-                      "another run can now start alongside it.", markup=False)
+        ctx.warn(f"process {holder.pid} that took the lock is still running on this host; another run can now "
+                 "start alongside it.")
     force_unlock(state, env_name)
     console.print(f"Removed the lock on environment {label!r}.", markup=False)
     return 0

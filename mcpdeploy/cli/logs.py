@@ -9,44 +9,44 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, PROJECT_DIR, SANDBOX, command_settings, examples
+from mcpdeploy.cli.common import examples
+from mcpdeploy.cli.context import CommandContext, command
 
 if TYPE_CHECKING:
     from mcpdeploy.project.settings import Settings
     from mcpdeploy.redaction import Redactor
 
 
-@app.command("logs", epilog=examples("mcpdeploy logs --sandbox", "mcpdeploy logs --errors --limit 50"))
+# Its --json is its own: a tail never ends, so its JSON is one object per event (JSON lines), not one document.
+@command(app, "logs", shared=("project_dir", "env", "sandbox"),
+         epilog=examples("mcpdeploy logs --sandbox", "mcpdeploy logs --errors --limit 50"))
 def logs(
+    ctx: CommandContext,
     errors: bool = typer.Option(False, "--errors", help="Only invocations that failed: exceptions, 5xx, error logs."),
     refused: bool = typer.Option(False, "--refused", help="Only requests whose API key was refused (401/403)."),
     input_file: str | None = typer.Option(None, "--input", metavar="FILE",
                                           help="Read saved `wrangler tail --format json` output (- for stdin)."),
     limit: int = typer.Option(0, "--limit", metavar="N", min=0,
                               help="Stop after this many matching events (0: no limit)."),
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
-    sandbox: bool = SANDBOX,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per event on stdout (JSON lines)."),
 ) -> int:
     """The Worker's logs, one line per request: time, method, path, status, outcome, then its log lines.
     Live through `wrangler tail` (Ctrl-C to stop) unless --input or --sandbox."""
     from mcpdeploy.monitor.tail import events
 
-    with command_settings(project_dir, env, sandbox) as settings:
+    with ctx.settings() as settings:
         redactor = _redactor(settings)
         if input_file is not None:
             chunks: Iterable[str] = _read_input(input_file)
-        elif sandbox:
+        elif ctx.sandbox:
             chunks = _sandbox_tail(settings)
         else:
-            chunks = _wrangler_tail(settings, env)
+            chunks = _wrangler_tail(settings, ctx.env)
         return _print(events(chunks), redactor, errors=errors, refused=refused, limit=limit, as_json=as_json)
 
 

@@ -6,27 +6,13 @@ from __future__ import annotations
 import contextlib
 import shlex
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import (
-    DEADLINE,
-    ENV,
-    JSON,
-    PROJECT_DIR,
-    SANDBOX,
-    TIMEOUT,
-    TRACE,
-    YES,
-    command_settings,
-    confirm,
-    examples,
-    http_options,
-)
-from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.cli.common import examples
+from mcpdeploy.cli.context import LONG_RUNNING, CommandContext, command
 from mcpdeploy.errors import UsageError
 from mcpdeploy.exit_codes import ExitCode
 
@@ -51,24 +37,17 @@ ALLOW_DATA_LOSS = typer.Option(False, "--allow-data-loss", help="With --run: als
                                "queue that hold data, after exporting rows to .mcpdeploy/backups/.")
 
 
-@app.command("rollback", epilog=examples(
+@command(app, "rollback", shared=(*LONG_RUNNING, "yes"), epilog=examples(
     "mcpdeploy rollback --dry-run",
     "mcpdeploy rollback --env production --yes",
     "mcpdeploy rollback --run last   # undo the newest run that changed something",
 ))
 def rollback_command(
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
-    sandbox: bool = SANDBOX,
+    ctx: CommandContext,
     to: str | None = TO,
     message: str | None = MESSAGE,
     dry_run: bool = DRY_RUN,
     force: bool = FORCE,
-    yes: bool = YES,
-    json_output: bool = JSON,
-    trace: Path | None = TRACE,
-    timeout: float | None = TIMEOUT,
-    deadline: float | None = DEADLINE,
     run: str | None = RUN,
     allow_data_loss: bool = ALLOW_DATA_LOSS,
 ) -> int:
@@ -84,52 +63,45 @@ def rollback_command(
             raise UsageError("--run undoes a recorded run; --to, --message and --force are for a Worker rollback.")
         from mcpdeploy.cli.rollback_run import undo_run_command  # undoing a run lives with mcpdeploy.rollback.undo
 
-        return int(undo_run_command(project_dir=project_dir, env=env, sandbox=sandbox, run=run, dry_run=dry_run,
-                                    allow_data_loss=allow_data_loss, yes=yes, json_output=json_output, trace=trace,
-                                    timeout=timeout, deadline=deadline))
+        return int(undo_run_command(ctx, run=run, dry_run=dry_run, allow_data_loss=allow_data_loss))
     if allow_data_loss:
         raise UsageError("--allow-data-loss only applies to --run RUN_ID (undoing a provision).")
-    return _worker_rollback(project_dir, env, sandbox, to=to, message=message, dry_run=dry_run, force=force, yes=yes,
-                            json_output=json_output, trace=trace, timeout=timeout, deadline=deadline)
+    return _worker_rollback(ctx, to=to, message=message, dry_run=dry_run, force=force)
 
 
-def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: str | None, message: str | None,
-                     dry_run: bool, force: bool, yes: bool, json_output: bool, trace: Path | None,
-                     timeout: float | None, deadline: float | None) -> int:
+def _worker_rollback(ctx: CommandContext, *, to: str | None, message: str | None, dry_run: bool,
+                     force: bool) -> int:
     from mcpdeploy.rollback.worker import journaled_rollbacks, plan_rollback, run_worker_rollback
     from mcpdeploy.state import open_state
 
-    console = make_console()
-    flags = _given_flags(project_dir, env, sandbox, message)
-    with command_settings(project_dir, env, sandbox) as settings, \
-            http_options(trace, settings, timeout=timeout, deadline=deadline) as options, \
-            worker_client(settings, options) as (client, worker):
+    console = ctx.console
+    flags = ctx.target_flags() + (["--message", message] if message is not None else [])
+    with ctx.services() as (settings, options), worker_client(settings, options) as (client, worker):
         state = open_state(settings)
         if dry_run:
             plan = plan_rollback(client, worker, to=to, message=message,
                                  rollbacks=journaled_rollbacks(state, settings.env_name, worker))
             _show_plan(console, plan)
-            if json_output:
-                emit_json({"command": "rollback", "dry_run": True, "outcome": _outcome(plan, dry_run=True),
-                           **plan.to_json(), "http": dict(options.counts)})
+            ctx.emit({"dry_run": True, "outcome": _outcome(plan, dry_run=True), **plan.to_json(),
+                      "http": dict(options.counts)})
             if not plan.nothing_to_roll_back_to and not plan.already_there:
                 console.print("Dry run: nothing was changed.", markup=False)
             return int(ExitCode.OK)
 
         def ask(plan: RollbackPlan) -> None:
             assert plan.target is not None
-            confirm(f"Send all traffic of {worker} to version {plan.target.id}?", yes=yes)
+            ctx.confirm(f"Send all traffic of {worker} to version {plan.target.id}?")
 
         def force_command(plan: RollbackPlan) -> str:
             assert plan.target is not None
             return shlex.join(["mcpdeploy", "rollback", *flags, "--to", plan.target.id, "--force",
-                               *(["--yes"] if yes else [])])
+                               *(["--yes"] if ctx.yes else [])])
 
         argv = ["rollback", *flags, *(["--to", to] if to else []), *(["--force"] if force else [])]
         outcome = run_worker_rollback(
             client, state, settings.env_name, options.redactor, worker=worker, to=to, message=message,
             force=force, argv=argv, force_command=force_command, show_plan=lambda p: _show_plan(console, p),
-            confirm=ask, on_warning=lambda text: console.print(f"warning: {text}", markup=False),
+            confirm=ask, on_warning=ctx.warn,
         )
     plan, result = outcome.plan, outcome.result
     if result is not None:
@@ -137,11 +109,9 @@ def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: s
         forced = " (forced past changed secrets: push the current secrets again if needed)" if result.forced else ""
         console.print(f"Rolled back {worker}: version {plan.target.id} now serves 100% of traffic "
                       f"(deployment {result.deployment.id}){forced}; run {outcome.run_id}.", markup=False)
-    if json_output:
-        emit_json({"command": "rollback", "dry_run": False, "outcome": _outcome(plan, dry_run=False),
-                   **plan.to_json(), "run_id": outcome.run_id,
-                   "deployment_id": result.deployment.id if result else None,
-                   "forced": result.forced if result else False, "http": dict(options.counts)})
+    ctx.emit({"dry_run": False, "outcome": _outcome(plan, dry_run=False), **plan.to_json(),
+              "run_id": outcome.run_id, "deployment_id": result.deployment.id if result else None,
+              "forced": result.forced if result else False, "http": dict(options.counts)})
     return int(ExitCode.OK)
 
 
@@ -164,18 +134,6 @@ def worker_client(settings: Settings, options: HttpOptions) -> Iterator[tuple[Cl
     with CloudflareClient(cloudflare.api_base_url, cloudflare.api_token.get_secret_value(),
                           cloudflare.account_id or "", options) as client:
         yield client, worker
-
-
-def _given_flags(project_dir: Path, env: str | None, sandbox: bool, message: str | None) -> list[str]:
-    """The flags that select what this run acts on, to repeat in a suggested command and the journal."""
-    flags: list[str] = []
-    with contextlib.suppress(OSError):
-        if project_dir.resolve() != Path.cwd().resolve():
-            flags += ["--project-dir", str(project_dir)]
-    flags += ["--env", env] if env else []
-    flags += ["--sandbox"] if sandbox else []
-    flags += ["--message", message] if message is not None else []
-    return flags
 
 
 def _outcome(plan: RollbackPlan, *, dry_run: bool) -> str:

@@ -3,31 +3,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcpdeploy.cli.common import command_settings, confirm, http_options
-from mcpdeploy.cli.output import emit_json, make_console
 from mcpdeploy.errors import DestructiveChangeBlocked
 from mcpdeploy.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from mcpdeploy.cli.context import CommandContext
 
 MARKS = {"will_undo": "-", "already_undone": "=", "needs_data_loss": "!", "cannot_undo": "x", "left_alone": "~"}
 
 
-def undo_run_command(
-    *,
-    project_dir: Path,
-    env: str | None,
-    sandbox: bool,
-    run: str,
-    dry_run: bool,
-    allow_data_loss: bool,
-    yes: bool,
-    json_output: bool,
-    trace: Path | None,
-    timeout: float | None = None,
-    deadline: float | None = None,
-) -> int:
+def undo_run_command(ctx: CommandContext, *, run: str, dry_run: bool, allow_data_loss: bool) -> int:
     from mcpdeploy.providers.cloudflare import CloudflareClient
     from mcpdeploy.providers.xano import XanoClient
     from mcpdeploy.rollback.undo import UndoContext, plan_undo
@@ -35,9 +22,8 @@ def undo_run_command(
     from mcpdeploy.state.journal import Journal
     from mcpdeploy.state.lock import Lock
 
-    console = make_console()
-    with command_settings(project_dir, env, sandbox) as settings, \
-            http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
+    console = ctx.console
+    with ctx.services() as (settings, options):
         state = open_state(settings)
         journal = Journal(state, settings.env_name, redactor=options.redactor)
         target = journal.run(run, commands={"provision"})
@@ -48,21 +34,20 @@ def undo_run_command(
                                        options=options) if cf.api_token is not None and cf.account_id else None)
         backups = settings.state_dir / "backups" / f"rollback-{target.run_id}"
         with Lock(state, settings.env_name, command="rollback",
-                  on_takeover=lambda m: console.print(f"warning: {m}", markup=False)):
-            ctx = UndoContext(xano, cloudflare, settings.project_dir, backups, allow_data_loss)
-            steps = plan_undo(target, ctx)
+                  on_takeover=ctx.warn):
+            undo = UndoContext(xano, cloudflare, settings.project_dir, backups, allow_data_loss)
+            steps = plan_undo(target, undo)
             console.print(f"Undo run {target.run_id} ({target.command} by {target.who} at {target.time:%Y-%m-%d %H:%M} "
                           f"UTC, {target.outcome}), newest change first:", markup=False)
             for step in steps:
                 console.print(f"  {MARKS[step.status]} {step.resource}: {step.reason}", markup=False)
-            report: dict[str, Any] = {"command": "rollback", "mode": "undo_run", "run_id": target.run_id,
+            report: dict[str, Any] = {"mode": "undo_run", "run_id": target.run_id,
                                       "dry_run": dry_run, "steps": [s.to_json() for s in steps]}
             pending = [s for s in steps if s.status == "will_undo"]
             refused = [s for s in steps if s.status == "needs_data_loss"]
             if dry_run:
                 console.print("Dry run: nothing was changed.", markup=False)
-                if json_output:
-                    emit_json(report | {"applied": []})
+                ctx.emit(report | {"applied": []})
                 return int(ExitCode.OK)
             if refused:
                 raise DestructiveChangeBlocked(
@@ -72,10 +57,9 @@ def undo_run_command(
                 )
             if not pending:
                 console.print(f"Nothing to undo: run {target.run_id} is already rolled back.", markup=False)
-                if json_output:
-                    emit_json(report | {"applied": []})
+                ctx.emit(report | {"applied": []})
                 return int(ExitCode.OK)
-            confirm(f"Undo {len(pending)} change(s) of run {target.run_id}?", yes=yes)
+            ctx.confirm(f"Undo {len(pending)} change(s) of run {target.run_id}?")
             applied = []
             argv = ["rollback", "--run", target.run_id, *(["--allow-data-loss"] if allow_data_loss else [])]
             with journal.start("rollback", argv, None, {"undoes": target.run_id}) as record:
@@ -87,10 +71,10 @@ def undo_run_command(
                     record.change(entry)
                     applied.append(entry)
                     console.print(f"  - {step.resource}: undone", markup=False)
+                    ctx.event("applied", change=entry)
             xano.close()
             if cloudflare is not None:
                 cloudflare.close()
     console.print(f"Undid {len(applied)} change(s) of run {target.run_id}.", markup=False)
-    if json_output:
-        emit_json(report | {"applied": applied})
+    ctx.emit(report | {"applied": applied})
     return int(ExitCode.OK)

@@ -4,30 +4,28 @@ API), so `status` can be seen reporting a stalled usage pipeline."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from mcpdeploy.cli.common import ENV, PROJECT_DIR, command_settings, http_options
-from mcpdeploy.cli.output import make_console
+from mcpdeploy.cli.context import CommandContext, command
 from mcpdeploy.cli.sandbox import sandbox_app
 
 
-@sandbox_app.command("pause-delivery")
-def pause_delivery(project_dir: Path = PROJECT_DIR, env: str | None = ENV) -> None:
+@command(sandbox_app, "pause-delivery", shared=("project_dir", "env"))
+def pause_delivery(ctx: CommandContext) -> None:
     """Stop delivering the usage queue's messages to its consumer: they wait in the backlog."""
-    _set_paused(project_dir, env, True)
+    _set_paused(ctx, True)
 
 
-@sandbox_app.command("resume-delivery")
-def resume_delivery(project_dir: Path = PROJECT_DIR, env: str | None = ENV) -> None:
+@command(sandbox_app, "resume-delivery", shared=("project_dir", "env"))
+def resume_delivery(ctx: CommandContext) -> None:
     """Deliver again: the backlog is written to usage_logs."""
-    _set_paused(project_dir, env, False)
+    _set_paused(ctx, False)
 
 
-def _set_paused(project_dir: Path, env: str | None, paused: bool) -> None:
+def _set_paused(ctx: CommandContext, paused: bool) -> None:
     from mcpdeploy.errors import UsageError
     from mcpdeploy.providers.cloudflare import CloudflareClient
 
-    with command_settings(project_dir, env, sandbox=True) as settings, http_options(None, settings) as options:
+    ctx.sandbox = True  # these commands exist only for the sandbox
+    with ctx.services() as (settings, options):
         cloudflare = settings.cloudflare
         if cloudflare.api_token is None or not cloudflare.account_id:
             raise UsageError("the sandbox settings are incomplete (token, account)")
@@ -39,5 +37,4 @@ def _set_paused(project_dir: Path, env: str | None, paused: bool) -> None:
                                  hint="Run `mcpdeploy provision --sandbox --yes` first.")
             client.send("PATCH", f"accounts/{cloudflare.account_id}/queues/{queue.queue_id}",
                         json_body={"settings": {"delivery_paused": paused}})
-    make_console().print(f"Delivery of {cloudflare.queue} {'paused' if paused else 'resumed'} in the sandbox.",
-                         markup=False)
+    ctx.say(f"Delivery of {cloudflare.queue} {'paused' if paused else 'resumed'} in the sandbox.")

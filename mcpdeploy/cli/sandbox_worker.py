@@ -7,8 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mcpdeploy.cli.common import DEADLINE, ENV, JSON, PROJECT_DIR, TIMEOUT, command_settings, http_options
-from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.cli.context import CommandContext, command
 from mcpdeploy.cli.sandbox import sandbox_app
 from mcpdeploy.errors import InputFileError, UsageError
 
@@ -16,26 +15,22 @@ from mcpdeploy.errors import InputFileError, UsageError
 STUB_WORKER = 'export default {\n  async fetch() {\n    return new Response("mcpdeploy sandbox worker");\n  },\n};\n'
 
 
-@sandbox_app.command("deploy-worker")
+@command(sandbox_app, "deploy-worker", shared=("project_dir", "env", "json_output", "timeout", "deadline"))
 def deploy_worker(
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
+    ctx: CommandContext,
     name: str | None = typer.Option(None, "--name", metavar="NAME",
                                     help="Worker script name. [default: the project's Worker name]"),
     message: str = typer.Option("mcpdeploy sandbox deploy-worker", "--message", "-m", metavar="TEXT",
                                 help="Annotation recorded on the version and the deployment (50 characters kept)."),
     script_file: Path | None = typer.Option(None, "--script", metavar="FILE", dir_okay=False,
                                             help="JavaScript module to upload. [default: a stub Worker]"),
-    as_json: bool = JSON,
-    timeout: float | None = TIMEOUT,
-    deadline: float | None = DEADLINE,
 ) -> None:
     """Create a new Worker version in the sandbox and deploy it at 100%."""
     from mcpdeploy.providers.cloudflare import CloudflareClient
 
     content = _script_content(script_file)
-    with command_settings(project_dir, env, sandbox=True) as settings, \
-            http_options(None, settings, timeout=timeout, deadline=deadline) as options:
+    ctx.sandbox = True  # this command exists only for the sandbox
+    with ctx.services() as (settings, options):
         cloudflare = settings.cloudflare
         script = name or cloudflare.worker_name
         if not script or cloudflare.api_token is None or not cloudflare.account_id:
@@ -43,15 +38,12 @@ def deploy_worker(
         with CloudflareClient(cloudflare.api_base_url, cloudflare.api_token.get_secret_value(),
                               cloudflare.account_id, options) as client:
             version, deployment = client.upload_worker(script, content, message)
-    if as_json:
-        emit_json({"script": script, "version_id": version.id, "version_number": version.number,
-                   "deployment_id": deployment.id, "created_on": deployment.created_on})
+    if ctx.json_output:
+        ctx.emit({"script": script, "version_id": version.id, "version_number": version.number,
+                  "deployment_id": deployment.id, "created_on": deployment.created_on})
         return
-    make_console().print(
-        f"Deployed {script} version {version.number} ({version.id}) at 100% in the sandbox "
-        f"(deployment {deployment.id}).",
-        markup=False,
-    )
+    ctx.say(f"Deployed {script} version {version.number} ({version.id}) at 100% in the sandbox "
+            f"(deployment {deployment.id}).")
 
 
 def _script_content(path: Path | None) -> str:

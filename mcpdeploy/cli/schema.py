@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
-from mcpdeploy.cli.output import emit_json, make_console, write_text
+from mcpdeploy.cli.context import LOCAL, CommandContext, command
+from mcpdeploy.cli.output import make_console, write_text
 
 # The spec models (pydantic) are imported by the commands: every start of the CLI imports this module.
 
@@ -18,22 +18,21 @@ schema_app = typer.Typer(help="Check the schema files and print the JSON Schema 
 app.add_typer(schema_app, name="schema")
 
 
-@schema_app.command("validate")
-def validate(project_dir: Path = PROJECT_DIR, env: str | None = ENV, as_json: bool = JSON) -> None:
+@command(schema_app, "validate", shared=LOCAL)
+def validate(ctx: CommandContext) -> None:
     """Load the schemas the project uses (its own or the bundled ones) and report the first problem with its
     file and line (exit code 8), or count what they declare."""
     from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
 
-    with command_settings(project_dir, env, sandbox=False) as settings:
+    with ctx.settings() as settings:
         schema_dir = resolve_schema_dir(settings)
     spec = load_spec(schema_dir)
     fields = sum(len(t.columns) for t in spec.tables)
     summary = f"{len(spec.tables)} tables, {fields} fields, {len(spec.endpoints)} endpoints: valid"
-    if as_json:
-        emit_json({"valid": True, "schema_dir": str(schema_dir), "tables": len(spec.tables), "fields": fields,
-                   "endpoints": len(spec.endpoints)})
+    ctx.emit({"valid": True, "schema_dir": str(schema_dir), "tables": len(spec.tables), "fields": fields,
+              "endpoints": len(spec.endpoints)})
     # The verdict is the command's data (stdout), unless the JSON document already is.
-    make_console(data=not as_json).print(f"{schema_dir}: {summary}", markup=False)
+    make_console(data=not ctx.json_output).print(f"{schema_dir}: {summary}", markup=False)
 
 
 @schema_app.command("json-schema")

@@ -3,39 +3,36 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
-from mcpdeploy.cli.output import emit_json, make_console
+from mcpdeploy.cli.context import LOCAL, CommandContext, command
 
 state_app = typer.Typer(help="Copy the journal and the secret-push record between .mcpdeploy/ and [state]'s "
                              "shared backend (R2, S3).")
 app.add_typer(state_app, name="state")
 
 
-@state_app.command("push")
-def push_command(project_dir: Path = PROJECT_DIR, env: str | None = ENV, json_output: bool = JSON) -> int:
+@command(state_app, "push", shared=LOCAL)
+def push_command(ctx: CommandContext) -> int:
     """Copy to the shared backend the runs and the record it lacks (running it again copies nothing)."""
-    return _copy("push", project_dir, env, json_output)
+    return _copy(ctx, "push")
 
 
-@state_app.command("pull")
-def pull_command(project_dir: Path = PROJECT_DIR, env: str | None = ENV, json_output: bool = JSON) -> int:
+@command(state_app, "pull", shared=LOCAL)
+def pull_command(ctx: CommandContext) -> int:
     """Copy into .mcpdeploy/ the runs and the record it lacks (running it again copies nothing)."""
-    return _copy("pull", project_dir, env, json_output)
+    return _copy(ctx, "pull")
 
 
-def _copy(direction: str, project_dir: Path, env: str | None, json_output: bool) -> int:
+def _copy(ctx: CommandContext, direction: str) -> int:
     from mcpdeploy.state import open_state
     from mcpdeploy.state.journal import environment_file_stem
     from mcpdeploy.state.local import LocalBackend
     from mcpdeploy.state.migrate import pull, push, require_shared
 
-    console = make_console()
-    with command_settings(project_dir, env, sandbox=False) as settings:
+    console = ctx.console
+    with ctx.settings() as settings:
         stem = environment_file_stem(settings.env_name)
         local = LocalBackend(settings.state_dir)
         remote = require_shared(open_state(settings))
@@ -45,10 +42,9 @@ def _copy(direction: str, project_dir: Path, env: str | None, json_output: bool)
             remote.close()
     source, target = (settings.state_dir, remote.describe("")) if direction == "push" else \
         (remote.describe(""), settings.state_dir)
-    if json_output:
-        emit_json({"command": f"state {direction}", "environment": stem, "from": str(source), "to": str(target),
-                   "runs_copied": done.runs, "records_copied": done.records, "already_there": done.present,
-                   "differing_left_alone": done.kept})
+    ctx.emit({"environment": stem, "from": str(source), "to": str(target),
+              "runs_copied": done.runs, "records_copied": done.records, "already_there": done.present,
+              "differing_left_alone": done.kept})
     if done.runs or done.records:
         console.print(f"Copied {len(done.runs)} run(s) and {len(done.records)} record(s) of environment {stem!r} "
                       f"from {source} to {target}.", markup=False)
@@ -56,6 +52,5 @@ def _copy(direction: str, project_dir: Path, env: str | None, json_output: bool)
         console.print(f"Nothing to copy: {target} already holds everything of environment {stem!r} that {source} "
                       "holds.", markup=False)
     for item in done.kept:
-        console.print(f"warning: {item} differs between the two sides; it was left as it is on {target}.",
-                      markup=False)
+        ctx.warn(f"{item} differs between the two sides; it was left as it is on {target}.")
     return 0

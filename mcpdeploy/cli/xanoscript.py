@@ -7,20 +7,18 @@ from pathlib import Path
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import ENV, JSON, PROJECT_DIR, command_settings
-from mcpdeploy.cli.output import emit_json, make_console, write_text
+from mcpdeploy.cli.context import LOCAL, CommandContext, command
+from mcpdeploy.cli.output import write_text
 
 SEPARATOR = "--- "
 
 
-@app.command("xanoscript")
+@command(app, "xanoscript", shared=LOCAL)
 def xanoscript(
+    ctx: CommandContext,
     out: Path | None = typer.Option(
         None, "--out", "-o", metavar="DIR", file_okay=False, help="Write one .xs file per table and endpoint into DIR."
     ),
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
-    as_json: bool = JSON,
 ) -> None:
     """Generate the XanoScript documents provision would send, from the project's schemas. Without --out they
     are printed, each after a `--- <file name>` line."""
@@ -29,14 +27,14 @@ def xanoscript(
     from mcpdeploy.providers.xanoscript import render_all
     from mcpdeploy.spec.loader import load_spec, resolve_schema_dir
 
-    with command_settings(project_dir, env, sandbox=False) as settings:
+    with ctx.settings() as settings:
         schema_dir = resolve_schema_dir(settings)
     documents = render_all(load_spec(schema_dir))
     if out is not None:
         for name, text in documents.items():
             write_atomic(out / name, text)
-        make_console().print(f"wrote {len(documents)} documents to {out}", markup=False)
-    if as_json:
-        emit_json({"schema_dir": str(schema_dir), "documents": documents})
+        ctx.say(f"wrote {len(documents)} documents to {out}")
+    if ctx.json_output:
+        ctx.emit({"schema_dir": str(schema_dir), "documents": documents})
     elif out is None:
         write_text("".join(f"{SEPARATOR}{name}\n{text}" for name, text in documents.items()))
