@@ -64,47 +64,84 @@ def for_sandbox(text: str, sandbox: bool) -> str:
 
 class Activity:
     """What the run is waiting on, shown while it waits: on a terminal (and not in CI) a spinner on stderr with the
-    task and the seconds it has taken; elsewhere nothing beyond the command's own lines (one per step), so CI logs
-    and pipes get no cursor movement. Stopped before anything that needs the screen (the plan, a prompt)."""
+    step, the seconds it has taken and the request in flight; elsewhere nothing beyond the command's own lines (one
+    per step), so CI logs and pipes get no cursor movement. Stopped before anything that needs the screen (the plan,
+    a prompt). `request` may be called from any thread."""
 
     def __init__(self, console: Console) -> None:
+        import threading
+
         self._console = console
         self._live = console.is_terminal and not running_in_ci()
-        self._status: Any = None
-        self._text = ""
+        self._lock = threading.Lock()
+        self._display: Any = None  # a rich Live holding `_spinner` while shown
+        self._spinner: Any = None
+        self._step = ""
+        self._in_flight: list[str] = []  # the requests under way, oldest first
         self._started = 0.0
-        self._ticker: Any = None
+        self._ticker: threading.Event | None = None
 
     def show(self, text: str) -> None:
+        """Start showing step `text`; its seconds count from now."""
         if not self._live:
             return
         import threading
         import time
 
-        self._text, self._started = text, time.monotonic()
-        if self._status is None:
-            self._status = self._console.status(text)
-            self._status.start()
-            self._ticker = threading.Event()
-            threading.Thread(target=self._tick, args=(self._ticker,), daemon=True).start()
-        else:
-            self._status.update(text)
+        from rich.live import Live
+        from rich.spinner import Spinner
 
-    def _tick(self, stop: Any) -> None:
+        with self._lock:
+            self._step, self._started = text, time.monotonic()
+            if self._display is None:
+                self._spinner = Spinner("dots", text=self._line(), style="status.spinner")
+                # stdout is never redirected into the spinner's stream: it carries `--json` documents alone.
+                self._display = Live(self._spinner, console=self._console, refresh_per_second=12.5,
+                                     transient=True, redirect_stdout=False)
+                self._display.start()
+                self._ticker = threading.Event()
+                threading.Thread(target=self._tick, args=(self._ticker,), daemon=True).start()
+            else:
+                self._spinner.update(text=self._line())
+
+    def request(self, words: str, started: bool) -> None:
+        """A request starts or ends (`HttpOptions.on_request`): the step shows the oldest one under way, the one
+        it has waited on longest."""
+        with self._lock:
+            if started:
+                self._in_flight.append(words)
+            elif words in self._in_flight:
+                self._in_flight.remove(words)
+            if self._display is not None:
+                self._spinner.update(text=self._line())
+
+    def _line(self) -> Any:
         import time
 
+        from rich.text import Text
+
+        # Text, not markup: a path or a server's words may hold brackets.
+        seconds = time.monotonic() - self._started
+        detail = ""
+        if self._in_flight:
+            more = len(self._in_flight) - 1
+            detail = self._in_flight[0] + (f" (+{more} more)" if more else "")
+        return Text(f"{self._step} ({seconds:.0f}s)" + (f" · {detail}" if detail else ""))
+
+    def _tick(self, stop: Any) -> None:
         while not stop.wait(0.5):
-            status = self._status
-            if status is not None:
-                status.update(f"{self._text} ({time.monotonic() - self._started:.0f}s)")
+            with self._lock:
+                if self._display is not None:
+                    self._spinner.update(text=self._line())
 
     def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.set()
-            self._ticker = None
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
+        with self._lock:
+            if self._ticker is not None:
+                self._ticker.set()
+                self._ticker = None
+            if self._display is not None:
+                self._display.stop()
+                self._display = None
 
 
 def is_interactive() -> bool:

@@ -76,6 +76,7 @@ def plan_command(
     with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
             http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
         pipeline = open_pipeline(settings, options)
+        options.on_request = activity.request
         try:
             activity.show("Planning: reading what exists in Xano and Cloudflare")
             plan = pipeline.plan()
@@ -141,6 +142,8 @@ def provision_command(
             *(["--allow-destructive"] if allow_destructive else [])]
     with command_settings(project_dir, env, sandbox, _flags(xano_url, workspace, branch)) as settings, \
             http_options(trace, settings, timeout=timeout, deadline=deadline) as options:
+        options.on_request = activity.request
+        steps = [0, 0]  # changes applied, changes planned: the spinner counts them
 
         def confirm_then_announce() -> None:
             asked = time.monotonic()
@@ -148,15 +151,20 @@ def provision_command(
             # "Applied ... in N s" is the work's time: minutes spent reading the plan at the prompt do not count.
             at_prompt[0] += time.monotonic() - asked
             console.print("Applying:")
-            activity.show("Applying the first change")
+            activity.show(f"Applying changes, 0 of {steps[1]} done")
 
         def show_plan(plan: Plan) -> None:
             activity.stop()
+            steps[:] = [0, len(plan.changes)]
             render_plan(console, plan, notes=[for_sandbox(n, sandbox) for n in plan.notes])
 
         def applied(done: AppliedChange) -> None:
             render_applied(console, done)
-            activity.show("Applying the next change")
+            steps[0] += 1
+            # Changes run several at a time and are told as each batch ends: the count is of those done. After the
+            # last one, provision reads back what it wrote (a plan of the providers it touched).
+            activity.show(f"Applying changes, {steps[0]} of {steps[1]} done" if steps[0] < steps[1]
+                          else "Reading back what was applied")
 
         def provision(only: tuple[str, ...] | None) -> ProvisionOutcome:
             activity.show("Planning: reading what exists in Xano and Cloudflare")
