@@ -31,19 +31,29 @@ def color_allowed() -> bool:
 
 def make_console(*, data: bool = False) -> Console:
     """A console on stderr for messages, or with `data` on stdout for what a user pipes on (`history | grep`).
-    Without colour it emits no ANSI sequences at all, even under GITHUB_ACTIONS."""
+    Without colour it emits no colour or style sequence, and no ANSI sequence at all in a pipe or a log (even
+    under FORCE_COLOR); the messages console still counts as a terminal on a real one, where a spinner moves the
+    cursor (NO_COLOR turns colours off, not progress)."""
     # rich costs ~40 ms to import: imported on first use so `--version` and `--help` never pay for it.
     from rich.console import Console
 
     stderr = not data
     if not color_allowed():
+        terminal = stderr and os.environ.get("TERM") != "dumb" and _isatty(sys.stderr)
         console = Console(stderr=stderr, no_color=True, color_system=None, highlight=False, emoji=False,
-                          force_terminal=False, soft_wrap=True)
+                          force_terminal=terminal, soft_wrap=True)
     else:
         console = Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=True)
     # rich answers a closed pipe with `SystemExit(1)`; the CLI's error policy ends such a run quietly instead.
     console.on_broken_pipe = _output_closed  # type: ignore[method-assign]
     return console
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no stream (pythonw), or a closed one
+        return False
 
 
 def _output_closed() -> None:
