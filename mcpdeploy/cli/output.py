@@ -75,8 +75,9 @@ def for_sandbox(text: str, sandbox: bool) -> str:
 class Activity:
     """What the run is waiting on, shown while it waits: on a terminal (and not in CI) a spinner on stderr with the
     step, the seconds it has taken and the request in flight; elsewhere nothing beyond the command's own lines (one
-    per step), so CI logs and pipes get no cursor movement. Stopped before anything that needs the screen (the plan,
-    a prompt). `request` may be called from any thread."""
+    per step, and a `note` for each wait worth a line), so CI logs and pipes get no cursor movement. Stopped before
+    anything that needs the screen (the plan, a prompt). `request`, `detail` and `note` may be called from any
+    thread."""
 
     def __init__(self, console: Console) -> None:
         import threading
@@ -87,9 +88,15 @@ class Activity:
         self._display: Any = None  # a rich Live holding `_spinner` while shown
         self._spinner: Any = None
         self._step = ""
+        self._detail = ""
         self._in_flight: list[str] = []  # the requests under way, oldest first
         self._started = 0.0
         self._ticker: threading.Event | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether a spinner is shown (a terminal, not CI): otherwise a wait must be told in lines."""
+        return self._live
 
     def show(self, text: str) -> None:
         """Start showing step `text`; its seconds count from now."""
@@ -102,7 +109,7 @@ class Activity:
         from rich.spinner import Spinner
 
         with self._lock:
-            self._step, self._started = text, time.monotonic()
+            self._step, self._detail, self._started = text, "", time.monotonic()
             if self._display is None:
                 self._spinner = Spinner("dots", text=self._line(), style="status.spinner")
                 # stdout is never redirected into the spinner's stream: it carries `--json` documents alone.
@@ -116,7 +123,7 @@ class Activity:
 
     def request(self, words: str, started: bool) -> None:
         """A request starts or ends (`HttpOptions.on_request`): the step shows the oldest one under way, the one
-        it has waited on longest."""
+        it has waited on longest, when it has no other detail."""
         with self._lock:
             if started:
                 self._in_flight.append(words)
@@ -125,6 +132,21 @@ class Activity:
             if self._display is not None:
                 self._spinner.update(text=self._line())
 
+    def detail(self, text: str) -> None:
+        """What the step is doing now, after its seconds; shown on a terminal only."""
+        with self._lock:
+            if self._display is None:
+                return
+            self._detail = text
+            self._spinner.update(text=self._line())
+
+    def note(self, line: str) -> None:
+        """A wait worth telling: on a terminal it becomes the spinner's detail, elsewhere one line on stderr."""
+        if self._live:
+            self.detail(line)
+        else:
+            self._console.print(line, markup=False, highlight=False)
+
     def _line(self) -> Any:
         import time
 
@@ -132,8 +154,8 @@ class Activity:
 
         # Text, not markup: a path or a server's words may hold brackets.
         seconds = time.monotonic() - self._started
-        detail = ""
-        if self._in_flight:
+        detail = self._detail
+        if not detail and self._in_flight:
             more = len(self._in_flight) - 1
             detail = self._in_flight[0] + (f" (+{more} more)" if more else "")
         return Text(f"{self._step} ({seconds:.0f}s)" + (f" · {detail}" if detail else ""))
