@@ -31,14 +31,17 @@ def color_allowed() -> bool:
 
 def make_console(*, data: bool = False) -> Console:
     """A console on stderr for messages, or with `data` on stdout for what a user pipes on (`history | grep`).
-    Without colour it emits no ANSI sequences at all, even under GITHUB_ACTIONS."""
+    Without colour it emits no colour or style sequence, and no ANSI sequence at all in a pipe or a log (even
+    under FORCE_COLOR); the messages console still counts as a terminal on a real one, where a spinner moves the
+    cursor (NO_COLOR turns colours off, not progress)."""
     # rich costs ~40 ms to import: imported on first use so `--version` and `--help` never pay for it.
     from rich.console import Console
 
     stderr = not data
     if not color_allowed():
+        terminal = stderr and os.environ.get("TERM") != "dumb" and _isatty(sys.stderr)
         console = Console(stderr=stderr, no_color=True, color_system=None, highlight=False, emoji=False,
-                          force_terminal=False, soft_wrap=True)
+                          force_terminal=terminal, soft_wrap=True)
     else:
         console = Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=True)
     # rich answers a closed pipe with `SystemExit(1)`, which would stop a provision halfway through its writes.
@@ -86,6 +89,13 @@ def write_text(text: str, name: Stream = "stdout") -> bool:
     return True
 
 
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no stream (pythonw), or a closed one
+        return False
+
+
 # Under --sandbox there is no wrangler: the sandbox's own command does what the hint asks for.
 _SANDBOX_WORDS = {"`wrangler deploy`": "`mcpdeploy sandbox deploy-worker`"}
 
@@ -100,19 +110,33 @@ def for_sandbox(text: str, sandbox: bool) -> str:
 
 class Activity:
     """What the run is waiting on, shown while it waits: on a terminal (and not in CI) a spinner on stderr with the
-    task and the seconds it has taken; elsewhere nothing beyond the command's own lines (one per step), so CI logs
-    and pipes get no cursor movement. Stopped before anything that needs the screen (the plan, a prompt)."""
+    step, the seconds it has taken and the request in flight; elsewhere nothing beyond the command's own lines (one
+    per step, and a `note` for each wait worth a line), so CI logs and pipes get no cursor movement. Stopped before
+    anything that needs the screen (the plan, a prompt). `request`, `detail` and `note` may be called from any
+    thread."""
 
     def __init__(self, console: Console, on_show: Callable[[str], None] | None = None) -> None:
+        import threading
+
         self._console = console
         self._on_show = on_show
         self._live = console.is_terminal and not running_in_ci()
-        self._status: Any = None
-        self._text = ""
+        self._lock = threading.Lock()
+        self._display: Any = None  # a rich Live holding `_spinner` while shown
+        self._spinner: Any = None
+        self._step = ""
+        self._detail = ""
+        self._in_flight: list[str] = []  # the requests under way, oldest first
         self._started = 0.0
-        self._ticker: Any = None
+        self._ticker: threading.Event | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether a spinner is shown (a terminal, not CI): otherwise a wait must be told in lines."""
+        return self._live
 
     def show(self, text: str) -> None:
+        """Start showing step `text`; its seconds count from now (and tell --json-stream, through `on_show`)."""
         if self._on_show is not None:
             self._on_show(text)
         if not self._live:
@@ -120,30 +144,75 @@ class Activity:
         import threading
         import time
 
-        self._text, self._started = text, time.monotonic()
-        if self._status is None:
-            self._status = self._console.status(text)
-            self._status.start()
-            self._ticker = threading.Event()
-            threading.Thread(target=self._tick, args=(self._ticker,), daemon=True).start()
-        else:
-            self._status.update(text)
+        from rich.live import Live
+        from rich.spinner import Spinner
 
-    def _tick(self, stop: Any) -> None:
+        with self._lock:
+            self._step, self._detail, self._started = text, "", time.monotonic()
+            if self._display is None:
+                self._spinner = Spinner("dots", text=self._line(), style="status.spinner")
+                # stdout is never redirected into the spinner's stream: it carries `--json` documents alone.
+                self._display = Live(self._spinner, console=self._console, refresh_per_second=12.5,
+                                     transient=True, redirect_stdout=False)
+                self._display.start()
+                self._ticker = threading.Event()
+                threading.Thread(target=self._tick, args=(self._ticker,), daemon=True).start()
+            else:
+                self._spinner.update(text=self._line())
+
+    def request(self, words: str, started: bool) -> None:
+        """A request starts or ends (`HttpOptions.on_request`): the step shows the oldest one under way, the one
+        it has waited on longest, when it has no other detail."""
+        with self._lock:
+            if started:
+                self._in_flight.append(words)
+            elif words in self._in_flight:
+                self._in_flight.remove(words)
+            if self._display is not None:
+                self._spinner.update(text=self._line())
+
+    def detail(self, text: str) -> None:
+        """What the step is doing now, after its seconds; shown on a terminal only."""
+        with self._lock:
+            if self._display is None:
+                return
+            self._detail = text
+            self._spinner.update(text=self._line())
+
+    def note(self, line: str) -> None:
+        """A wait worth telling: on a terminal it becomes the spinner's detail, elsewhere one line on stderr."""
+        if self._live:
+            self.detail(line)
+        else:
+            self._console.print(line, markup=False, highlight=False)
+
+    def _line(self) -> Any:
         import time
 
+        from rich.text import Text
+
+        # Text, not markup: a path or a server's words may hold brackets.
+        seconds = time.monotonic() - self._started
+        detail = self._detail
+        if not detail and self._in_flight:
+            more = len(self._in_flight) - 1
+            detail = self._in_flight[0] + (f" (+{more} more)" if more else "")
+        return Text(f"{self._step} ({seconds:.0f}s)" + (f" · {detail}" if detail else ""))
+
+    def _tick(self, stop: Any) -> None:
         while not stop.wait(0.5):
-            status = self._status
-            if status is not None:
-                status.update(f"{self._text} ({time.monotonic() - self._started:.0f}s)")
+            with self._lock:
+                if self._display is not None:
+                    self._spinner.update(text=self._line())
 
     def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.set()
-            self._ticker = None
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
+        with self._lock:
+            if self._ticker is not None:
+                self._ticker.set()
+                self._ticker = None
+            if self._display is not None:
+                self._display.stop()
+                self._display = None
 
 
 def is_interactive() -> bool:

@@ -58,6 +58,7 @@ def plan_command(
     started = time.monotonic()
     with ctx.services(_flags(xano_url, workspace, branch)) as (settings, options):
         pipeline = open_pipeline(settings, options)
+        options.on_request = ctx.activity.request
         try:
             ctx.activity.show("Planning: reading what exists in Xano and Cloudflare")
             plan = pipeline.plan()
@@ -116,6 +117,8 @@ def provision_command(
             *(["--allow-destructive"] if allow_destructive else [])]
     ctx.yes = ctx.yes or saved_plan is not None  # the saved plan is what was approved
     with ctx.services(_flags(xano_url, workspace, branch)) as (settings, options):
+        options.on_request = ctx.activity.request
+        steps = [0, 0]  # changes applied, changes planned: the spinner counts them
 
         def confirm_then_announce() -> None:
             asked = time.monotonic()
@@ -123,17 +126,22 @@ def provision_command(
             # "Applied ... in N s" is the work's time: minutes spent reading the plan at the prompt do not count.
             at_prompt[0] += time.monotonic() - asked
             console.print("Applying:")
-            ctx.activity.show("Applying the first change")
+            ctx.activity.show(f"Applying changes, 0 of {steps[1]} done")
 
         def show_plan(plan: Plan) -> None:
             ctx.activity.stop()
+            steps[:] = [0, len(plan.changes)]
             render_plan(console, plan, notes=[ctx.local(n) for n in plan.notes])
             ctx.event("plan", summary=plan.summary(), changes=plan.to_json()["changes"])
 
         def applied(done: AppliedChange) -> None:
             render_applied(console, done)
             ctx.event("applied", change=done.to_json())
-            ctx.activity.show("Applying the next change")
+            steps[0] += 1
+            # Changes run several at a time and are told as each batch ends: the count is of those done. After the
+            # last one, provision reads back what it wrote (a plan of the providers it touched).
+            ctx.activity.show(f"Applying changes, {steps[0]} of {steps[1]} done" if steps[0] < steps[1]
+                              else "Reading back what was applied")
 
         def provision(only: tuple[str, ...] | None) -> ProvisionOutcome:
             ctx.activity.show("Planning: reading what exists in Xano and Cloudflare")

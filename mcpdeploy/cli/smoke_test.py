@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,14 +110,37 @@ def smoke_test_command(
                                era=era)
         console.print(f"Smoke-testing {mcp_url}" + (f" (Xano auth: {auth_url})" if auth_url else ""), markup=False)
         activity = Activity(console)
-        activity.show(f"Smoke-testing{f' (waiting up to {wait_for:g}s for the server)' if wait_for else ''}")
+        target = http.redactor.redact(mcp_url)
+        activity.show(f"Smoke-testing {target}")
+
+        waited = [False]
+
+        def waiting(why: str, pause: float, left: float) -> None:
+            # On a terminal the spinner says what it waits for, its seconds counted from the first retry; in a log,
+            # one line per retry.
+            said = http.redactor.redact(why)
+            if not activity.live:
+                activity.note(f"not ready: {said}; retrying in {_seconds(pause)}, {left:.0f}s of --wait-for "
+                              f"{wait_for:g}s left")
+                return
+            if not waited[0]:
+                waited[0] = True
+                activity.show(f"Waiting up to {wait_for:g}s for {target} to answer")
+            # The step names the URL already: the detail keeps only what the last try got.
+            activity.detail("last try: " + re.sub(rf"^\S+ {re.escape(target)}:? ", "", said))
+
         try:
             with McpHttpClient(key, http) as client:
-                report = run_smoke_test(client, options)
+                report = run_smoke_test(client, options, on_wait=waiting)
         finally:
             activity.stop()
         _publish(report, console, http.redactor, json_output=json_output, junit=junit)
     return int(report.exit_code)
+
+
+def _seconds(value: float) -> str:
+    """1s, 0.4s: tenths only below a second."""
+    return f"{value:.1f}".removesuffix(".0") + "s" if value < 1 else f"{value:.0f}s"
 
 
 def _target(settings: Settings, api_key_file: Path | None) -> tuple[str, str | None, str]:

@@ -196,6 +196,9 @@ class HttpOptions:
     # Told one line per retry ("retrying in 2 s (3/6): 503 from xano GET …/table"), to show people why a
     # command is waiting; the line holds no secret.
     on_retry: Callable[[str], None] | None = None
+    # Told ("xano GET workspace/1/table", True) as each logical call starts and (the same words, False) when it
+    # ends, so a person sees what a slow command waits on; the words are redacted and carry no query string.
+    on_request: Callable[[str, bool], None] | None = None
     # Logical calls made through every client sharing these options (retries not counted), for the reports.
     counts: dict[str, int] = field(default_factory=lambda: {"requests": 0, "writes": 0})
     # Per service, "requests/seconds" to pace to (see `Pacer`); a service not named here is not paced. The CLI
@@ -684,8 +687,9 @@ class ServiceClient:
         if method.upper() in WRITE_METHODS and self.options.on_write:
             self.options.on_write(method.upper(), url)
         try:
-            response = self._http.request(
+            response = self._announced_request(
                 method,
+                path,
                 url,
                 params={k: _param(v) for k, v in (params or {}).items() if v is not None},
                 json=json_body if content is None else None,
@@ -752,6 +756,18 @@ class ServiceClient:
             hint=self.hint_for(response.status_code, code),
         )
 
+    def _announced_request(self, method: str, path: str, url: str, **request: Any) -> httpx.Response:
+        """The exchange (retries included), told to `on_request` as it starts and as it ends, however it ends."""
+        told = self.options.on_request
+        if told is None:
+            return self._http.request(method, url, **request)
+        words = f"{self.service} {method.upper()} {self._safe(_short_path(path))}"
+        told(words, True)
+        try:
+            return self._http.request(method, url, **request)
+        finally:
+            told(words, False)
+
     def _safe(self, text: str) -> str:
         return self.options.redactor.redact(text)
 
@@ -765,6 +781,12 @@ class ServiceClient:
     def excerpt(self, text: str, limit: int | None = None) -> str:
         """What the service sent (a message, a body, a header), fit for an error message."""
         return self.options.redactor.excerpt(text, limit)
+
+
+def _short_path(path: str) -> str:
+    """A call's path as a progress line shows it: no query, and at most its last three segments."""
+    parts = [p for p in path.split("?")[0].split("/") if p]
+    return "/".join(parts) if len(parts) <= 3 else "…/" + "/".join(parts[-3:])
 
 
 def _param(value: Any) -> Any:

@@ -31,17 +31,21 @@ from mcpdeploy.smoke.tool_checks import check_tools_call, check_tools_list
 # Answers that mean "not deployed yet / cold start": worth waiting for under --wait-for.
 NOT_READY_STATUSES = frozenset({502, 503, 504, *range(520, 531)})
 WAIT_STEP = 1.0
+# Told, before each pause of --wait-for: why the endpoint is not ready yet (redacted), the seconds until the next
+# try, and the seconds of --wait-for left.
+OnWait = Callable[[str, float, float], None]
 
 
 class SmokeRun:
     """One run against one target; the checks share the client, the session and the clock."""
 
     def __init__(self, http: McpHttpClient, options: SmokeOptions, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, on_wait: OnWait | None = None) -> None:
         self.http = http
         self.options = options
         self.clock = clock
         self.sleep = sleep
+        self.on_wait = on_wait
         self.mcp = McpClient(http, options.mcp_url)
         self.report = SmokeReport(options.mcp_url, options.xano_url,
                                   datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -147,7 +151,12 @@ class SmokeRun:
             remaining = deadline - self.clock()
             if not waiting or remaining <= 0:
                 break
-            self.sleep(min(WAIT_STEP, remaining))
+            pause = min(WAIT_STEP, remaining)
+            if self.on_wait is not None:
+                why = error if answer is None else \
+                    f"{call.method} {self.http.redact(call.url)} answered {answer.status}"
+                self.on_wait(why, pause, remaining)
+            self.sleep(pause)
         tried = f" (after {attempts} attempts in {self.clock() - started:.1f}s)" if attempts > 1 else ""
         if answer is None:
             self.add(CheckResult(check_id, title, Status.FAIL, f"no answer: {error}{tried}",
@@ -295,8 +304,8 @@ class SmokeRun:
 
 
 def run_smoke_test(http: McpHttpClient, options: SmokeOptions, *, clock: Callable[[], float] = time.monotonic,
-                   sleep: Callable[[float], None] = time.sleep) -> SmokeReport:
-    return SmokeRun(http, options, clock=clock, sleep=sleep).run()
+                   sleep: Callable[[float], None] = time.sleep, on_wait: OnWait | None = None) -> SmokeReport:
+    return SmokeRun(http, options, clock=clock, sleep=sleep, on_wait=on_wait).run()
 
 
 def _refusal_check(check: tuple[str, str], call: HttpCall, answer: HttpAnswer, how: str) -> CheckResult:

@@ -176,13 +176,18 @@ def test_wait_for_retries_a_cold_start_until_the_endpoint_answers() -> None:
     try:
         clock = FakeClock()
         options = SmokeOptions(mcp_url=server.mcp_url, wait_for=30)
+        told: list[tuple[str, float, float]] = []
         with McpHttpClient(API_KEY, HttpOptions(timeout=5)) as client:
-            report = run_smoke_test(client, options, clock=clock, sleep=clock.sleep)
+            report = run_smoke_test(client, options, clock=clock, sleep=clock.sleep,
+                                    on_wait=lambda *notice: told.append(notice))
     finally:
         stop(server)
     assert statuses(report)["mcp.reachable"] == "pass"
     assert "after 3 attempts" in reason(report, "mcp.reachable")
     assert clock.sleeps == [1.0, 1.0]
+    # Each pause is told before it is taken: why, the pause, and what is left of --wait-for.
+    assert told == [(f"POST {server.mcp_url} answered 503", 1.0, 30.0),
+                    (f"POST {server.mcp_url} answered 503", 1.0, 29.0)]
 
 
 def test_wait_for_gives_up_at_its_deadline_on_a_closed_port() -> None:
