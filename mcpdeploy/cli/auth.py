@@ -85,7 +85,7 @@ def disable_command(
     if json_output:
         emit_json({"command": "auth disable", "worker": worker, "auth": "off", "disabled_until": iso(until),
                    "seconds": int(duration.total_seconds()), "replaced": outcome.change.was_set,
-                   "run_id": outcome.run_id, "http": dict(options.counts)})
+                   "run_id": outcome.run_id, "http": dict(options.counts)}, "auth-disable")
     return 0
 
 
@@ -120,7 +120,7 @@ def enable_command(
                       "was changed.", markup=False)
     if json_output:
         emit_json({"command": "auth enable", "worker": worker, "auth": "on", "changed": outcome.change.changed,
-                   "run_id": outcome.run_id, "http": dict(options.counts)})
+                   "run_id": outcome.run_id, "http": dict(options.counts)}, "auth-enable")
     return 0
 
 
@@ -160,7 +160,7 @@ def status_command(
     else:
         console.print(f"Authentication is ON for {worker} (the switch is not set).", markup=False)
     if json_output:
-        emit_json({"command": "auth status", **status.to_json(), "http": dict(options.counts)})
+        emit_json({"command": "auth status", **status.to_json(), "http": dict(options.counts)}, "auth-status")
     return 0
 
 

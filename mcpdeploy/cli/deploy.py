@@ -41,7 +41,8 @@ def deploy_command(
     with command_settings(project_dir, env, sandbox) as settings, http_options(trace, settings) as options:
         result = deploy_worker(settings, options, console, flags)
     if json_output:
-        emit_json({"command": "deploy", "outcome": "deployed", **result.to_json(), "http": dict(options.counts)})
+        emit_json({"command": "deploy", "outcome": "deployed", **result.to_json(), "http": dict(options.counts)},
+                  "deploy")
     return int(ExitCode.OK)
 
 

@@ -90,7 +90,7 @@ def plan_command(
         console.print(f"Plan saved to {out} (digest {plan.digest()}).", markup=False)
     if json_output:
         emit_json({"command": "plan", **plan.to_json(), "outputs": pipeline.outputs,
-                   "http": dict(options.counts), "seconds": round(time.monotonic() - started, 3)})
+                   "http": dict(options.counts), "seconds": round(time.monotonic() - started, 3)}, "plan")
     if detailed_exitcode and plan.has_changes:
         return int(ExitCode.CHANGES_PRESENT)
     return int(ExitCode.OK)
@@ -201,7 +201,7 @@ def provision_command(
         _print_outputs(console, outcome.outputs)
         if json_output:
             emit_json(report | {"applied": [], "changed": False, "outputs": outcome.outputs,
-                                "http": dict(options.counts), "seconds": seconds})
+                                "http": dict(options.counts), "seconds": seconds}, "provision")
         return int(ExitCode.OK)
     if result.ok:
         console.print(f"Applied {len(result.applied)} change(s) in {seconds:g}s "
@@ -211,7 +211,7 @@ def provision_command(
     if json_output:
         emit_json(report | {"applied": [a.to_json() for a in result.applied], "changed": bool(result.applied),
                             "ok": result.ok, "error": result.error.message if result.error else None,
-                            "outputs": result.outputs, "http": dict(options.counts), "seconds": seconds})
+                            "outputs": result.outputs, "http": dict(options.counts), "seconds": seconds}, "provision")
     if result.error is not None:
         advice = (f"Finished steps are kept: run provision again to retry the rest, or undo them with "
                   f"`mcpdeploy rollback --run {outcome.run_id}`.")

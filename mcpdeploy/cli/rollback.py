@@ -111,7 +111,7 @@ def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: s
             _show_plan(console, plan)
             if json_output:
                 emit_json({"command": "rollback", "dry_run": True, "outcome": _outcome(plan, dry_run=True),
-                           **plan.to_json(), "http": dict(options.counts)})
+                           **plan.to_json(), "http": dict(options.counts)}, "rollback")
             if not plan.nothing_to_roll_back_to and not plan.already_there:
                 console.print("Dry run: nothing was changed.", markup=False)
             return int(ExitCode.OK)
@@ -141,7 +141,7 @@ def _worker_rollback(project_dir: Path, env: str | None, sandbox: bool, *, to: s
         emit_json({"command": "rollback", "dry_run": False, "outcome": _outcome(plan, dry_run=False),
                    **plan.to_json(), "run_id": outcome.run_id,
                    "deployment_id": result.deployment.id if result else None,
-                   "forced": result.forced if result else False, "http": dict(options.counts)})
+                   "forced": result.forced if result else False, "http": dict(options.counts)}, "rollback")
     return int(ExitCode.OK)
 
 

@@ -62,7 +62,7 @@ def undo_run_command(
             if dry_run:
                 console.print("Dry run: nothing was changed.", markup=False)
                 if json_output:
-                    emit_json(report | {"applied": []})
+                    emit_json(report | {"applied": []}, "rollback-run")
                 return int(ExitCode.OK)
             if refused:
                 raise DestructiveChangeBlocked(
@@ -73,7 +73,7 @@ def undo_run_command(
             if not pending:
                 console.print(f"Nothing to undo: run {target.run_id} is already rolled back.", markup=False)
                 if json_output:
-                    emit_json(report | {"applied": []})
+                    emit_json(report | {"applied": []}, "rollback-run")
                 return int(ExitCode.OK)
             confirm(f"Undo {len(pending)} change(s) of run {target.run_id}?", yes=yes)
             applied = []
@@ -92,5 +92,5 @@ def undo_run_command(
                 cloudflare.close()
     console.print(f"Undid {len(applied)} change(s) of run {target.run_id}.", markup=False)
     if json_output:
-        emit_json(report | {"applied": applied})
+        emit_json(report | {"applied": applied}, "rollback-run")
     return int(ExitCode.OK)

@@ -44,7 +44,7 @@ def deploy_worker(
             version, deployment = client.upload_worker(script, content, message)
     if as_json:
         emit_json({"script": script, "version_id": version.id, "version_number": version.number,
-                   "deployment_id": deployment.id, "created_on": deployment.created_on})
+                   "deployment_id": deployment.id, "created_on": deployment.created_on}, "sandbox-deploy-worker")
         return
     make_console().print(
         f"Deployed {script} version {version.number} ({version.id}) at 100% in the sandbox "

@@ -32,7 +32,7 @@ def validate(project_dir: Path = PROJECT_DIR, env: str | None = ENV, as_json: bo
     summary = f"{len(spec.tables)} tables, {fields} fields, {len(spec.endpoints)} endpoints: valid"
     if as_json:
         emit_json({"valid": True, "schema_dir": str(schema_dir), "tables": len(spec.tables), "fields": fields,
-                   "endpoints": len(spec.endpoints)})
+                   "endpoints": len(spec.endpoints)}, "schema-validate")
     # The verdict is the command's data (stdout), unless the JSON document already is.
     make_console(data=not as_json).print(f"{schema_dir}: {summary}", markup=False)
 

@@ -48,7 +48,7 @@ def _copy(direction: str, project_dir: Path, env: str | None, json_output: bool)
     if json_output:
         emit_json({"command": f"state {direction}", "environment": stem, "from": str(source), "to": str(target),
                    "runs_copied": done.runs, "records_copied": done.records, "already_there": done.present,
-                   "differing_left_alone": done.kept})
+                   "differing_left_alone": done.kept}, f"state-{direction}")
     if done.runs or done.records:
         console.print(f"Copied {len(done.runs)} run(s) and {len(done.records)} record(s) of environment {stem!r} "
                       f"from {source} to {target}.", markup=False)

@@ -55,7 +55,7 @@ def status(
     if as_json:
         from mcpdeploy.cli.output import emit_json
 
-        emit_json(health.to_json())
+        emit_json(health.to_json(), "status")
     else:
         from mcpdeploy.cli.output import make_console
         from mcpdeploy.monitor.render import dashboard

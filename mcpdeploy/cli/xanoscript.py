@@ -38,6 +38,6 @@ def xanoscript(
             write_atomic(out / name, text)
         make_console().print(f"wrote {len(documents)} documents to {out}", markup=False)
     if as_json:
-        emit_json({"schema_dir": str(schema_dir), "documents": documents})
+        emit_json({"schema_dir": str(schema_dir), "documents": documents}, "xanoscript")
     elif out is None:
         sys.stdout.write("".join(f"{SEPARATOR}{name}\n{text}" for name, text in documents.items()))
