@@ -27,6 +27,8 @@ def isolation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     for var in [*_OUR_VARS, "CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "FORCE_COLOR"]:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    # A `--json` document that its published schema does not allow fails the test that made it.
+    monkeypatch.setenv("MCPDEPLOY_STRICT_JSON", "1")
     monkeypatch.setenv("COLUMNS", "120")
     yield
 

@@ -20,7 +20,7 @@ LAYERS = (
     "plan", "apply", "provision",  # spec -> plan -> apply, and the run that ties them together
     "sandbox",  # the local Xano and Cloudflare
     "worker",  # Node, wrangler, dev and deploy
-    "json_output", "cli",  # the command line
+    "cli",  # the command line
 )
 DATA = {"bundled"}  # the schemas and templates shipped in the wheel: files, no code
 PACKAGE = Path(mcpdeploy.__file__).parent

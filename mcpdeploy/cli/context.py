@@ -141,10 +141,12 @@ class CommandContext:
         with self.settings(flags) as settings, self.http(settings, default_timeout=default_timeout) as options:
             yield settings, options
 
-    def emit(self, document: dict[str, Any]) -> None:
-        """The command's JSON document, when --json or --json-stream asked for one (printed as the run ends)."""
+    def emit(self, document: dict[str, Any], kind: str | None = None) -> None:
+        """The command's JSON document, when --json or --json-stream asked for one (printed as the run ends). Its
+        kind names its published schema, docs/json/<kind>.schema.json: by default the command's words
+        (`auth-status`)."""
         if self.wants_json:
-            emit_json({"command": self.command, **document})
+            emit_json({"command": self.command, **document}, kind or self.command.replace(" ", "-"))
 
     def event(self, kind: str, **fields: Any) -> None:
         """One JSON line on stdout while the run goes on, with --json-stream only."""

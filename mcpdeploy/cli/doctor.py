@@ -154,7 +154,7 @@ def _report(checks: list[Check], json_output: bool) -> int:
     problems = [c for c in checks if c.status == "problem"]
     code = problems[0].exit_code if problems else 0
     if json_output:
-        emit_json({"command": "doctor", "checks": [c.to_json() for c in checks], "problems": len(problems)})
+        emit_json({"command": "doctor", "checks": [c.to_json() for c in checks], "problems": len(problems)}, "doctor")
         return code
     data = make_console(data=True)
     for check in checks:

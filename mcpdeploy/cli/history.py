@@ -53,7 +53,7 @@ def list_runs(
     if json_output:
         emit_json({"command": "history", "environment": journal.environment, "journal": str(journal.path),
                    "runs": [r.model_dump(mode="json") for r in shown], "total": len(runs),
-                   "skipped_lines": reading.skipped})
+                   "skipped_lines": reading.skipped}, "history")
         return 0
     if not runs:
         console.print(f"No runs recorded for environment {_env_label(journal)} yet ({journal.path}).",
@@ -95,7 +95,7 @@ def show_run(
     detail = reading.run(run_id)
     if json_output:
         emit_json({"command": "history show", "environment": journal.environment, "journal": str(journal.path),
-                   "run": detail.model_dump(mode="json")})
+                   "run": detail.model_dump(mode="json")}, "history-show")
         return 0
     _render_detail(make_console(data=True), detail)
     return 0

@@ -41,4 +41,4 @@ def init(
     if as_json:
         emit_json({"command": "init", "folder": str(result.folder), "name": result.name,
                    "written": [str(p.relative_to(result.folder)) for p in result.written],
-                   "merged": {str(p.relative_to(result.folder)): added for p, added in result.merged.items()}})
+                   "merged": {str(p.relative_to(result.folder)): added for p, added in result.merged.items()}}, "init")

@@ -224,7 +224,11 @@ def is_interactive() -> bool:
 OK_EXIT_CODES = frozenset({0, 2})
 
 _pending: dict[str, Any] | None = None  # this run's JSON document, written by `run` once the exit code is known
-_streaming = False  # --json-stream: events as JSON lines, the document as the last line
+_pending_kind = ""  # the kind of that document: its schema is docs/json/<kind>.schema.json
+_streaming = False  # --json-stream: events as JSON lines, the document in the last one
+
+# Set by the tests: a document that differs from its model stops the run there instead of being printed.
+STRICT_JSON_VARIABLE = "MCPDEPLOY_STRICT_JSON"
 
 
 def stream_events() -> None:
@@ -243,11 +247,12 @@ def emit_event(command: str, kind: str, fields: dict[str, Any]) -> None:
     write_text(json.dumps(line, default=str, separators=(",", ":")) + "\n")
 
 
-def emit_json(document: dict[str, Any]) -> None:
-    """Hold the one JSON document of a command; `write_json` prints it when the run ends, so that it can carry
-    the run's exit code, and an error that stops the command after this call joins the same document."""
-    global _pending
-    _pending = dict(document)
+def emit_json(document: dict[str, Any], kind: str) -> None:
+    """Hold the one JSON document of a command, of `kind` (see mcpdeploy.cli.documents.catalog); `write_json`
+    prints it when the run ends, so that it can carry the run's exit code, and an error that stops the command
+    after this call joins the same document."""
+    global _pending, _pending_kind
+    _pending, _pending_kind = dict(document), kind
 
 
 def json_emitted() -> bool:
@@ -255,9 +260,8 @@ def json_emitted() -> bool:
 
 
 def reset_json_emitted() -> None:
-    global _pending, _streaming
-    _pending = None
-    _streaming = False
+    global _pending, _pending_kind, _streaming
+    _pending, _pending_kind, _streaming = None, "", False
 
 
 def json_document(document: dict[str, Any], *, command: str, exit_code: int,
@@ -278,8 +282,28 @@ def write_json(*, command: str, exit_code: int, error: dict[str, Any] | None = N
     if document is None and not wanted:
         return
     payload = json_document(document or {}, command=command, exit_code=exit_code, error=error)
-    if _streaming:  # the last line of the stream: the same document, on one line, typed as the result
-        write_text(json.dumps({"type": "result", **payload}, sort_keys=False, default=str,
-                              separators=(",", ":")) + "\n")
+    text = json.dumps(payload, indent=2, sort_keys=False, default=str)
+    if document is not None:
+        _check_document(_pending_kind, text)
+    if _streaming:  # the stream's last line carries the document, exactly as --json prints it, in one line
+        emit_event(payload["command"], "result", {"document": payload})
         return
-    write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+    write_text(text + "\n")
+
+
+class DocumentMismatch(AssertionError):
+    """A command wrote a document its published schema does not allow: a bug in mcpdeploy."""
+
+
+def _check_document(kind: str, text: str) -> None:
+    """The document against its model. A difference is a bug: the tests (which set MCPDEPLOY_STRICT_JSON) fail on
+    it; a user gets the document as it is and a warning, rather than no document at all."""
+    from mcpdeploy.cli.documents.catalog import mismatch
+
+    problem = mismatch(kind, text)
+    if problem is None:
+        return
+    message = f"the --json document does not match docs/json/{kind}.schema.json: {problem}"
+    if os.environ.get(STRICT_JSON_VARIABLE) == "1":
+        raise DocumentMismatch(message)
+    make_console().print(f"warning: {message}. This is a bug in mcpdeploy; please report it.", markup=False)

@@ -47,7 +47,7 @@ def undo_run_command(ctx: CommandContext, *, run: str, dry_run: bool, allow_data
             refused = [s for s in steps if s.status == "needs_data_loss"]
             if dry_run:
                 console.print("Dry run: nothing was changed.", markup=False)
-                ctx.emit(report | {"applied": []})
+                ctx.emit(report | {"applied": []}, "rollback-run")
                 return int(ExitCode.OK)
             if refused:
                 raise DestructiveChangeBlocked(
@@ -57,7 +57,7 @@ def undo_run_command(ctx: CommandContext, *, run: str, dry_run: bool, allow_data
                 )
             if not pending:
                 console.print(f"Nothing to undo: run {target.run_id} is already rolled back.", markup=False)
-                ctx.emit(report | {"applied": []})
+                ctx.emit(report | {"applied": []}, "rollback-run")
                 return int(ExitCode.OK)
             ctx.confirm(f"Undo {len(pending)} change(s) of run {target.run_id}?")
             applied = []
@@ -76,5 +76,5 @@ def undo_run_command(ctx: CommandContext, *, run: str, dry_run: bool, allow_data
             if cloudflare is not None:
                 cloudflare.close()
     console.print(f"Undid {len(applied)} change(s) of run {target.run_id}.", markup=False)
-    ctx.emit(report | {"applied": applied})
+    ctx.emit(report | {"applied": applied}, "rollback-run")
     return int(ExitCode.OK)

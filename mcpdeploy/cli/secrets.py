@@ -87,7 +87,7 @@ def keygen(
     overridden = bool(os.environ.get(EnvVars.CREDENTIALS_KEY))
     if json_output:
         emit_json({"path": str(path), "key_id": new_id, "previous_key_moved_to": str(previous) if previous else None,
-                   "overridden_by_environment": overridden})
+                   "overridden_by_environment": overridden}, "secrets-keygen")
         return
     console = make_console()
     console.print(f"Created key {new_id} at {path}", markup=False)
@@ -183,7 +183,8 @@ def decrypt(
     for message in warnings:
         console.print(f"warning: {message}", markup=False)
     if json_output:
-        emit_json({"key_id": key_id(key) if key else None, "values_shown": show_values, "services": shown})
+        emit_json({"key_id": key_id(key) if key else None, "values_shown": show_values, "services": shown},
+                  "secrets-decrypt")
         return
     data = make_console(data=True)
     for name, entry in shown.items():

@@ -232,7 +232,7 @@ def _publish(report: SmokeReport, console: Console, redactor: Redactor, *, json_
             with open(summary_path, "a", encoding="utf-8") as summary:
                 summary.write(redactor.redact(step_summary(report)))
     if json_output:
-        emit_json(json.loads(redactor.redact(json.dumps(report_document(report)))))
+        emit_json(json.loads(redactor.redact(json.dumps(report_document(report)))), "smoke-test")
 
 
 def render_report(console: Console, report: SmokeReport, redactor: Redactor) -> None:

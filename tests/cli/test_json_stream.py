@@ -1,5 +1,6 @@
 """`--json-stream`: a CI system reads a long command's progress as JSON lines on stdout while it runs (as with
-`terraform apply -json`), then the command's JSON document as the last line, typed `result`."""
+`terraform apply -json`), then a last line typed `result` that carries the command's JSON document exactly as
+`--json` prints it."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ def test_provision_streams_progress_the_plan_each_change_then_the_result(cli, se
     kinds = [event["type"] for event in events]
     assert kinds[0] == "progress" and kinds[-1] == "result"
     assert kinds.index("plan") < kinds.index("applied")
-    assert all(event["command"] == "provision" and event["schema_version"] == "1" for event in events)
-    assert all("time" in event for event in events[:-1])
+    assert all(event["command"] == "provision" and event["schema_version"] == "1" and "time" in event
+               for event in events)
 
     plan = next(event for event in events if event["type"] == "plan")
     applied = [event["change"] for event in events if event["type"] == "applied"]
-    final = events[-1]
+    final = events[-1]["document"]
     assert final["ok"] is True and final["exit_code"] == 0
     # One event per change, as it was done, and the same changes as the final document lists.
     assert len(applied) == plan["summary"]["create"] == len(final["applied"])
@@ -48,7 +49,7 @@ def test_a_no_op_plan_streams_its_progress_and_the_plan_document(cli, served_san
     assert result.exit_code == 0, result.stderr
     events = lines_of(result.stdout)
     assert [event["type"] for event in events] == ["progress", "result"]
-    assert events[-1]["changes"] == [] and events[-1]["command"] == "plan"
+    assert events[-1]["document"]["changes"] == [] and events[-1]["document"]["command"] == "plan"
 
 
 def test_a_failed_run_still_ends_the_stream_with_its_result_and_error(cli, served_sandbox: Sandbox) -> None:
@@ -56,13 +57,23 @@ def test_a_failed_run_still_ends_the_stream_with_its_result_and_error(cli, serve
     result = cli("provision", "--yes", "--json-stream")
     assert result.exit_code == 6
     events = lines_of(result.stdout)
-    final = events[-1]
-    assert final["type"] == "result" and final["ok"] is False and final["exit_code"] == 6
-    assert final["error"]["exit_code"] == 6
+    assert events[-1]["type"] == "result"
+    final = events[-1]["document"]
+    assert final["ok"] is False and final["exit_code"] == 6 and final["error"]["exit_code"] == 6
 
 
 def test_a_usage_error_is_a_result_line_too(cli, served_sandbox: Sandbox) -> None:
     result = cli("provision", "--yes", "--json-stream", "--timeout", "0")
     assert result.exit_code == 64
     [final] = lines_of(result.stdout)
-    assert final["type"] == "result" and final["error"]["option"] == "--timeout"
+    assert final["type"] == "result" and final["document"]["error"]["option"] == "--timeout"
+
+
+def test_the_result_line_carries_the_document_its_published_schema_allows(cli, served_sandbox: Sandbox) -> None:
+    import jsonschema
+
+    from mcpdeploy.cli.documents.publish import document_schema
+
+    result = cli("provision", "--yes", "--json-stream")
+    document = lines_of(result.stdout)[-1]["document"]
+    jsonschema.validate(document, document_schema("provision"))
