@@ -26,13 +26,13 @@ def doctor(
     deadline: float | None = DEADLINE,
 ) -> int:
     """Check that this project can run: settings, schemas, the credentials key and .dev.vars, the Xano and
-    Cloudflare tokens and what they may read (workspace, API group, queue, Worker, analytics), Node and npx.
+    Cloudflare tokens and what they may read (workspace, API group, queue, Worker, analytics), Node and wrangler.
     Exits 0 when nothing is wrong (warnings allowed), else with the exit code of the first problem: 5 something
     is missing (queue, Worker, API group), 6 a token or permission is refused, 7 a service is unreachable, 8 a
     local file is wrong, 64 the machine (Node) or the configuration."""
     from mcpdeploy.cli.common import command_settings
     from mcpdeploy.doctor.check import Check, Target, from_error
-    from mcpdeploy.doctor.run import local_checks
+    from mcpdeploy.doctor.run import local_checks, tool_checks
     from mcpdeploy.errors import McpdeployError
 
     checks: list[Check] = []
@@ -45,8 +45,7 @@ def doctor(
             checks += _remote_checks(target, trace, timeout, deadline)
     except McpdeployError as exc:
         checks.append(from_error("settings", exc))
-    if not sandbox:
-        checks += _tool_checks()
+    checks += tool_checks(project_dir.resolve())
     return _report([_as_read(check, sandbox) for check in checks], json_output)
 
 
@@ -65,29 +64,6 @@ def _as_read(check: Check, sandbox: bool) -> Check:
 
     return replace(check, detail=for_sandbox(check.detail, sandbox),
                    fix=for_sandbox(check.fix, sandbox) if check.fix else None)
-
-
-def _tool_checks() -> list[Check]:
-    import shutil
-    import subprocess
-
-    from mcpdeploy.doctor.check import Check
-
-    checks = []
-    for tool, fix in (("node", "Install Node.js 20 or later (https://nodejs.org)."),
-                      ("npx", "npx comes with Node.js; install Node.js.")):
-        found = shutil.which(tool)
-        if found is None:
-            checks.append(Check(tool, "problem", f"{tool} is not on PATH", fix, 64))
-            continue
-        try:
-            version = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=20,
-                                     check=False).stdout.strip()
-        except (OSError, subprocess.SubprocessError) as exc:
-            checks.append(Check(tool, "problem", f"{found} --version failed: {exc}", fix, 64))
-            continue
-        checks.append(Check(tool, "ok", f"{found} {version}"))
-    return checks
 
 
 def _report(checks: list[Check], json_output: bool) -> int:

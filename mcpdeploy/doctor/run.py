@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mcpdeploy.doctor.check import Check, Target, from_error, ok, warning
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.providers.http import HttpOptions
@@ -43,3 +45,11 @@ def _provisioned_checks(target: Target, options: HttpOptions) -> list[Check]:
     s = plan.summary()
     return [warning("provisioned", f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete",
                     f"{target.command('plan')} shows them; {target.command('provision')} applies them"), *notes]
+
+
+def tool_checks(project_dir: Path) -> list[Check]:
+    """Node and wrangler: needed by deploy, `--sandbox` or not (the sandbox deploys with real wrangler too)."""
+    from mcpdeploy.doctor.tools import node_check, wrangler_check
+
+    node, version = node_check()
+    return [node, wrangler_check(project_dir, version)]

@@ -1,7 +1,8 @@
 """`mcpdeploy doctor` says whether the project can run, and names each problem with its fix.
 
 The services are the sandbox served on loopback (as `mcpdeploy sandbox serve` runs it), or respx at the transport
-where an answer's shape is what is under test; nothing of mcpdeploy's own is patched.
+where an answer's shape is what is under test; nothing of mcpdeploy's own is patched. Node is the real one: a
+machine without it fails these tests.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tests.support.served import cloudflare_client
 EVERY_CHECK = ["settings", "schemas", "credentials key", ".dev.vars",
                "xano token", "xano workspace", "xano scope: Database", "xano scope: API Groups", "xano api group",
                "cloudflare token", "cloudflare permission: Queues", "queue", "cloudflare permission: Workers Scripts",
-               "worker", "cloudflare permission: Account Analytics", "provisioned"]
+               "worker", "cloudflare permission: Account Analytics", "provisioned", "node", "wrangler"]
 FAKE_CLOUDFLARE = "https://cloudflare.test/client/v4"
 ACCOUNT = credentials.CLOUDFLARE_ACCOUNT_ID
 
@@ -95,7 +96,8 @@ def test_doctor_passes_after_provision_and_a_first_deploy_and_changes_nothing(
     assert document["command"] == "doctor" and document["ok"] is True and document["problems"] == 0
     found = checks(result)
     assert list(found) == EVERY_CHECK
-    assert all(c["status"] == "ok" for name in EVERY_CHECK for c in found[name][:1]), found
+    assert all(c["status"] == "ok" for name in EVERY_CHECK if name != "wrangler" for c in found[name][:1]), found
+    assert found["node"][0]["detail"].count(" v") >= 1  # the real Node answered its version
     # Read only: no file of the project changed, and nothing but reads went to the services (the analytics query
     # is a read sent as a POST).
     assert files_of(project) == before
@@ -261,3 +263,21 @@ def test_doctor_warns_of_a_token_about_to_expire(cli: Any, box: Sandbox, monkeyp
         result = cli("doctor", "--json")
     token = only(result, "cloudflare token")
     assert token["status"] == "warning" and soon in token["detail"] and result.exit_code == 0
+
+
+@pytest.mark.parametrize(("pinned", "engines", "status"), [
+    ("4.164.0", ">=22.0.0", "ok"), ("4.100.0", ">=22.0.0", "warning"), ("4.164.0", ">=99.0.0", "problem")])
+def test_doctor_reads_the_project_wrangler_version(cli: Any, box: Sandbox, project: Path, pinned: str, engines: str,
+                                                   status: str) -> None:
+    provisioned(cli)
+    installed = project / "node_modules" / "wrangler"
+    installed.mkdir(parents=True)
+    (installed / "package.json").write_text(json.dumps({"name": "wrangler", "version": "4.164.0",
+                                                        "engines": {"node": engines}}))
+    (project / "package.json").write_text(json.dumps({"devDependencies": {"wrangler": pinned}}))
+
+    result = cli("doctor", "--sandbox", "--json")
+
+    wrangler = only(result, "wrangler")
+    assert wrangler["status"] == status and "4.164.0" in wrangler["detail"], wrangler
+    assert result.exit_code == (64 if status == "problem" else 0)
