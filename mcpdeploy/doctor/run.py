@@ -11,10 +11,12 @@ from mcpdeploy.providers.http import HttpOptions
 
 def local_checks(target: Target) -> list[Check]:
     from mcpdeploy.doctor.local import dev_vars_check, key_check, schema_check
+    from mcpdeploy.doctor.wrangler_config import bindings_check, config_file_check
 
     key, key_value = key_check(target)
     dev_vars = dev_vars_check(target, key_value)
-    return [schema_check(target), key, *([dev_vars] if dev_vars else [])]
+    return [schema_check(target), key, *([dev_vars] if dev_vars else []), config_file_check(target),
+            bindings_check(target)]
 
 
 def remote_checks(target: Target, options: HttpOptions) -> list[Check]:

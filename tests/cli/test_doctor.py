@@ -25,7 +25,7 @@ from mcpdeploy.sandbox.server import SandboxServer
 from mcpdeploy.sandbox.session import record_served, sandbox_dir
 from tests.support.served import cloudflare_client
 
-EVERY_CHECK = ["settings", "schemas", "credentials key", ".dev.vars",
+EVERY_CHECK = ["settings", "schemas", "credentials key", ".dev.vars", "wrangler config", "wrangler bindings",
                "xano token", "xano workspace", "xano scope: Database", "xano scope: API Groups", "xano api group",
                "cloudflare token", "cloudflare permission: Queues", "queue", "cloudflare permission: Workers Scripts",
                "worker", "cloudflare permission: Account Analytics", "provisioned", "node", "wrangler"]
@@ -263,6 +263,54 @@ def test_doctor_warns_of_a_token_about_to_expire(cli: Any, box: Sandbox, monkeyp
         result = cli("doctor", "--json")
     token = only(result, "cloudflare token")
     assert token["status"] == "warning" and soon in token["detail"] and result.exit_code == 0
+
+
+def test_doctor_names_a_wrangler_config_that_disagrees(cli: Any, box: Sandbox, project: Path) -> None:
+    provisioned(cli)
+    config = project / "wrangler.toml"
+    config.write_text(config.read_text().replace('queue = "usage-queue"\nbinding', 'queue = "other"\nbinding'))
+
+    result = cli("doctor", "--sandbox", "--json")
+
+    bindings = only(result, "wrangler bindings")
+    assert bindings["status"] == "problem" and "sends to queue 'other', not 'usage-queue'" in bindings["detail"]
+    assert "mcpdeploy provision --sandbox" in bindings["fix"] and result.exit_code == 8
+
+
+def test_doctor_names_a_wrangler_config_above_the_project_that_wrangler_would_read(
+        cli: Any, box: Sandbox, project: Path) -> None:
+    provisioned(cli)
+    (project.parent / "wrangler.json").write_text('{"name": "somebody-else"}')
+
+    result = cli("doctor", "--sandbox", "--json")
+
+    config = only(result, "wrangler config")
+    assert config["status"] == "problem" and result.exit_code == 8
+    assert str(project.parent / "wrangler.json") in config["detail"] and "wrangler.toml" in config["detail"]
+
+
+def test_doctor_names_a_wrangler_config_ignored_next_to_the_one_read(cli: Any, box: Sandbox, project: Path) -> None:
+    provisioned(cli)
+    (project / "wrangler.jsonc").write_text('{\n  // made by create-cloudflare\n  "name": "mcp-server"\n}\n')
+
+    result = cli("doctor", "--sandbox", "--json")
+
+    assert only(result, "wrangler config")["detail"] == "wrangler reads wrangler.jsonc; wrangler.toml next to it is " \
+                                                         "ignored"
+    assert only(result, "wrangler bindings")["status"] == "problem"  # the bindings are in the ignored file
+
+
+def test_doctor_names_the_redirect_wrangler_deploy_would_follow(cli: Any, box: Sandbox, project: Path) -> None:
+    provisioned(cli)
+    redirect = project / ".wrangler" / "deploy" / "config.json"
+    redirect.parent.mkdir(parents=True)
+    redirect.write_text('{"configPath": "../../dist/wrangler.json"}')
+
+    result = cli("doctor", "--sandbox", "--json")
+
+    config = only(result, "wrangler config")
+    assert config["status"] == "warning" and str(project / "dist" / "wrangler.json") in config["detail"]
+    assert result.exit_code == 0
 
 
 @pytest.mark.parametrize(("pinned", "engines", "status"), [
