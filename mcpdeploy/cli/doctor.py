@@ -27,9 +27,10 @@ def doctor(
 ) -> int:
     """Check that this project can run: settings, schemas, the credentials key and .dev.vars, the wrangler config
     wrangler will read, the Xano and Cloudflare tokens and what they may read (workspace, API group, queue, Worker,
-    analytics), Node and wrangler. Exits 0 when nothing is wrong (warnings allowed), else with the exit code of the
-    first problem: 5 something is missing (queue, Worker, API group), 6 a token or permission is refused, 7 a
-    service is unreachable, 8 a local file is wrong, 64 the machine (Node) or the configuration."""
+    analytics), the clock against the services', Node and wrangler. Exits 0 when nothing is wrong (warnings
+    allowed), else with the exit code of the first problem: 5 something is missing (queue, Worker, API group), 6 a
+    token or permission is refused, 7 a service is unreachable, 8 a local file is wrong, 64 the machine (Node,
+    clock) or the configuration."""
     from mcpdeploy.cli.common import command_settings
     from mcpdeploy.doctor.check import Check, Target, from_error
     from mcpdeploy.doctor.run import local_checks, tool_checks

@@ -1,10 +1,11 @@
-"""Every check, in the order a project meets them: its files, the services, the tools."""
+"""Every check, in the order a project meets them: its files, the services, the clock, the tools."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from mcpdeploy.doctor.check import Check, Target, from_error, ok, warning
+from mcpdeploy.doctor.clock import DateRecorder, clock_check
 from mcpdeploy.errors import McpdeployError
 from mcpdeploy.providers.http import HttpOptions
 
@@ -20,13 +21,18 @@ def local_checks(target: Target) -> list[Check]:
 
 
 def remote_checks(target: Target, options: HttpOptions) -> list[Check]:
-    """The services' checks, then (when nothing so far is wrong) a plan: what provision would still change."""
+    """The services' checks, then (when nothing so far is wrong) a plan: what provision would still change; then
+    the clock, measured on every answer they gave."""
     from mcpdeploy.doctor.cloudflare import cloudflare_checks
     from mcpdeploy.doctor.xano import xano_checks
 
+    recorder = DateRecorder(options.network_transport())
+    options.transport = recorder
     checks = xano_checks(target, options) + cloudflare_checks(target, options)
     if not any(c.status == "problem" for c in checks):
         checks += _provisioned_checks(target, options)
+    if recorder.answers or any(c.status == "ok" for c in checks):
+        checks.append(clock_check(recorder.answers))
     return checks
 
 

@@ -28,7 +28,7 @@ from tests.support.served import cloudflare_client
 EVERY_CHECK = ["settings", "schemas", "credentials key", ".dev.vars", "wrangler config", "wrangler bindings",
                "xano token", "xano workspace", "xano scope: Database", "xano scope: API Groups", "xano api group",
                "cloudflare token", "cloudflare permission: Queues", "queue", "cloudflare permission: Workers Scripts",
-               "worker", "cloudflare permission: Account Analytics", "provisioned", "node", "wrangler"]
+               "worker", "cloudflare permission: Account Analytics", "provisioned", "clock", "node", "wrangler"]
 FAKE_CLOUDFLARE = "https://cloudflare.test/client/v4"
 ACCOUNT = credentials.CLOUDFLARE_ACCOUNT_ID
 
@@ -98,6 +98,7 @@ def test_doctor_passes_after_provision_and_a_first_deploy_and_changes_nothing(
     assert list(found) == EVERY_CHECK
     assert all(c["status"] == "ok" for name in EVERY_CHECK if name != "wrangler" for c in found[name][:1]), found
     assert found["node"][0]["detail"].count(" v") >= 1  # the real Node answered its version
+    assert "within" in found["clock"][0]["detail"]
     # Read only: no file of the project changed, and nothing but reads went to the services (the analytics query
     # is a read sent as a POST).
     assert files_of(project) == before
@@ -263,6 +264,20 @@ def test_doctor_warns_of_a_token_about_to_expire(cli: Any, box: Sandbox, monkeyp
         result = cli("doctor", "--json")
     token = only(result, "cloudflare token")
     assert token["status"] == "warning" and soon in token["detail"] and result.exit_code == 0
+
+
+@pytest.mark.parametrize(("offset", "status", "code"), [(-600, "problem", 64), (120, "warning", 0), (5, "ok", 0)])
+def test_doctor_measures_the_clock_against_the_services(cli: Any, box: Sandbox, offset: int, status: str,
+                                                        code: int) -> None:
+    provisioned(cli)
+    assert httpx.post(f"{box.url}/__sandbox/options", json={"clock_offset_seconds": offset}).status_code == 200
+
+    result = cli("doctor", "--sandbox", "--json")
+
+    clock = only(result, "clock")
+    assert clock["status"] == status and result.exit_code == code, result.stdout
+    if offset == -600:
+        assert "10 min ahead of" in clock["detail"] and "network time" in clock["fix"]
 
 
 def test_doctor_names_a_wrangler_config_that_disagrees(cli: Any, box: Sandbox, project: Path) -> None:
