@@ -11,7 +11,7 @@ class ExitCode(IntEnum):
     CHANGES_PRESENT = 2  # only `plan --detailed-exitcode`: the plan has changes
     DESTRUCTIVE_BLOCKED = 3  # the plan holds destructive changes and --allow-destructive was not given
     LOCKED = 4  # another run holds the environment's lock
-    CHECKS_FAILED = 5  # smoke-test: at least one check failed
+    CHECKS_FAILED = 5  # smoke-test: at least one check failed; doctor: something it looked for is missing
     API_REJECTED = 6  # a remote API refused the request (auth, validation, conflict)
     UNREACHABLE = 7  # a service could not be reached at all (DNS, refused, timeout)
     INPUT_ERROR = 8  # a local file is invalid or cannot be written (schema, wrangler.toml, .dev.vars, mcpdeploy.toml)

@@ -20,6 +20,7 @@ LAYERS = (
     "plan", "apply", "provision",  # spec -> plan -> apply, and the run that ties them together
     "sandbox",  # the local Xano and Cloudflare
     "worker",  # Node, wrangler, dev and deploy
+    "doctor",  # whether this machine and project can run: reads of everything above
     "cli",  # the command line
 )
 DATA = {"bundled"}  # the schemas and templates shipped in the wheel: files, no code

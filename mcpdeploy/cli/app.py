@@ -79,7 +79,7 @@ Exit codes:
   2    plan --detailed-exitcode: the plan has changes
   3    destructive changes blocked: review, then --allow-destructive
   4    another run holds the environment's lock
-  5    smoke-test: a check failed
+  5    smoke-test: a check failed; doctor: something is missing
   6    a remote API refused a request (auth, validation)
   7    a service could not be reached
   8    a local file is invalid or cannot be written (file and line named)

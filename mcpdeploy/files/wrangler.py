@@ -147,6 +147,20 @@ def read_queue_consumer_settings(project_dir: Path, env: str | None, queue: str)
     return None
 
 
+def read_queue_producer(project_dir: Path, env: str | None, binding: str) -> dict[str, Any] | None:
+    """The `[[queues.producers]]` entry whose `binding` is `binding` as plain data (None if absent), from the file
+    wrangler reads; with `env`, from that environment's section (queues are not inherited)."""
+    data = _config_data(project_dir)
+    if data is None:
+        return None
+    section = _section_data(data, env)
+    producers = (section.get("queues") or {}).get("producers") if isinstance(section.get("queues"), dict) else None
+    for entry in producers or []:
+        if isinstance(entry, dict) and entry.get("binding") == binding:
+            return dict(entry)
+    return None
+
+
 def read_worker_name(project_dir: Path, env: str | None) -> str | None:
     """The Worker's script name as wrangler derives it: the environment's own `name`, else `<name>-<env>`."""
     data = _config_data(project_dir)

@@ -12,7 +12,8 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,15 @@ class Sandbox:
             self.faults.append(fault)
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
-        return compressed(request, self._answer(request))
+        return compressed(request, self._dated(self._answer(request)))
+
+    def _dated(self, response: SandboxResponse) -> SandboxResponse:
+        """The answer with a `Date` header, as every answer of Xano and Cloudflare carries one (RFC 9110): clients
+        measure their clock's skew from it."""
+        if any(name.lower() == "date" for name in response.headers):
+            return response
+        moment = time.time() + self.options.clock_offset_seconds
+        return replace(response, headers={**response.headers, "date": formatdate(moment, usegmt=True)})
 
     def _answer(self, request: SandboxRequest) -> SandboxResponse:
         fault = self._take_fault(request)
@@ -113,12 +122,20 @@ class Sandbox:
                 return self._control(request)
             for service in self.services:
                 if service.claims(request.path):
-                    before = json.dumps(self.state, sort_keys=True) if request.method != "GET" else ""
+                    before = self._contents() if request.method != "GET" else ""
                     response = service.handle(request)
-                    if request.method != "GET" and json.dumps(self.state, sort_keys=True) != before:
+                    if request.method != "GET" and self._contents() != before:
                         self.save()
                     return response
         return SandboxResponse.json(404, {"code": "ERROR_CODE_NOT_FOUND", "message": "Unable to locate request."})
+
+    def _contents(self) -> str:
+        """The state as compared to decide whether to save it. A section that holds nothing but empty lists and
+        objects counts as absent: services create their sections on first use, and a read sent as a POST (a
+        GraphQL query) must not rewrite the state file just for that."""
+        kept = {name: section for name, section in self.state.items()
+                if not isinstance(section, dict) or any(value not in ([], {}) for value in section.values())}
+        return json.dumps(kept, sort_keys=True)
 
     def _take_fault(self, request: SandboxRequest) -> Fault | None:
         with self.lock:

@@ -95,6 +95,7 @@ class Fault:
 
 
 XANO_ECHOES = ("recorded", "verbatim")
+MAX_CLOCK_OFFSET = 10 * 365 * 86_400  # seconds; anything larger is a typo, not a clock
 
 
 @dataclass
@@ -105,11 +106,14 @@ class SandboxOptions:
     Xano does (comments for descriptions, `api_group` first, its own layout); "verbatim" with the text as sent.
     `schema_validators`: whether `GET …/table/{id}/schema` carries each column's `validators` (no capture says it
     does). `guid_on_save`: whether a saved table or API echoes a `guid` member, as newer Xano versions do.
+    `clock_offset_seconds`: how far the `Date` header of every answer is from this machine's clock, to show what a
+    client does when its clock and the service's disagree (a skewed laptop, a VM back from sleep).
     """
 
     xano_echo: str = "recorded"
     schema_validators: bool = True
     guid_on_save: bool = False
+    clock_offset_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.xano_echo not in XANO_ECHOES:
@@ -117,6 +121,9 @@ class SandboxOptions:
         for name in ("schema_validators", "guid_on_save"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false")
+        offset = self.clock_offset_seconds
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not abs(offset) <= MAX_CLOCK_OFFSET:
+            raise ValueError(f"clock_offset_seconds must be a number of seconds within ±{MAX_CLOCK_OFFSET}")
 
     def changed(self, updates: Any) -> SandboxOptions:
         """These options with `updates` (a JSON object of some of them) applied; ValueError names a bad one."""

@@ -4,6 +4,7 @@ does, and answers from what it recorded."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -105,3 +106,10 @@ def test_any_text_parses_or_is_a_syntax_error(text: str) -> None:
     except GraphQLSyntaxError:
         return
     assert operation.selections
+
+
+def test_a_query_on_a_fresh_sandbox_leaves_its_state_file_as_it_was(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    answer = _post(box, DOCS_BACKLOG_QUERY, {**_window(), "queueId": "q1"})
+    assert answer.json()["errors"] is None
+    assert not (tmp_path / "state.json").exists()  # a read sent as a POST writes nothing

@@ -210,7 +210,8 @@ def test_a_served_sandbox_switches_its_options_through_the_control_route(sandbox
     wrong = meta.post("/__sandbox/options", json={"xano_echo": "loud"})
 
     assert switched.status_code == 200
-    assert switched.json() == {"xano_echo": "verbatim", "schema_validators": False, "guid_on_save": False}
+    assert switched.json() == {"xano_echo": "verbatim", "schema_validators": False, "guid_on_save": False,
+                                "clock_offset_seconds": 0.0}
     assert echo_of(meta, f"{WS}/table/{table['id']}") == TABLE_MCP_SESSIONS
     assert (unknown.status_code, wrong.status_code) == (400, 400)
     assert "xano_echo" in wrong.json()["message"]

@@ -23,4 +23,5 @@ class DoctorDocument(CommandDocument):
 
     command: Literal["doctor"]
     checks: list[DoctorCheck]
-    problems: int
+    problems: int = Field(description="How many checks found a problem.")
+    warnings: int = Field(description="How many checks found something to look at that does not stop a run.")

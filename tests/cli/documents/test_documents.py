@@ -78,6 +78,14 @@ def refused(match: str) -> Given:
     return given
 
 
+def deployed_and(then: Given) -> Given:
+    """A project that has everything, then `then`: a check that fails is the only problem there is."""
+    def given(p: Project) -> None:
+        deployed(p)
+        then(p)
+    return given
+
+
 def dropped(match: str) -> Given:
     def given(p: Project) -> None:
         p.box.add_fault(Fault(match=match, drop=True, times=1000))
@@ -240,8 +248,9 @@ CASES = [
     Case("history", ("history", "--limit", "many"), 64),
     Case("history-show", ("history", "show", "last"), 0, provisioned),
     Case("history-show", ("history", "show", "nosuchrun"), 64, provisioned),
-    Case("doctor", ("doctor", "--sandbox"), 0, provisioned),
-    Case("doctor", ("doctor", "--sandbox"), 6, refused(XANO)),
+    Case("doctor", ("doctor", "--sandbox"), 0, deployed),
+    Case("doctor", ("doctor", "--sandbox"), 5, provisioned),  # the Worker was never deployed
+    Case("doctor", ("doctor", "--sandbox"), 6, deployed_and(refused(XANO))),
     Case("doctor", ("doctor", "--sandbox"), 8, broken_schema),
     Case("doctor", ("doctor", "--bogus"), 64),
     Case("xanoscript", ("xanoscript",), 0),
