@@ -12,18 +12,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mcpdeploy.cli.app import app
-from mcpdeploy.cli.common import (
-    DEADLINE,
-    ENV,
-    JSON,
-    PROJECT_DIR,
-    SANDBOX,
-    TRACE,
-    command_settings,
-    examples,
-    http_options,
-)
-from mcpdeploy.cli.output import Activity, emit_json, make_console, write_text
+from mcpdeploy.cli.common import examples
+from mcpdeploy.cli.context import CommandContext, command
+from mcpdeploy.cli.output import write_text
 from mcpdeploy.errors import UsageError
 
 # The smoke-test library, its HTTP client (httpx) and rich are imported when the command runs, not when the CLI
@@ -59,28 +50,25 @@ ERA = typer.Option("auto", "--protocol-era", metavar="ERA",
                    help="auto (legacy handshake, 2026-07-28 when the server asks for it), legacy, or modern.")
 
 
-@app.command("smoke-test", epilog=examples(
+# Its own --timeout: the same setting, with the shorter default an MCP endpoint's answers call for.
+@command(app, "smoke-test", shared=("project_dir", "env", "sandbox", "json_output", "trace", "deadline"),
+         epilog=examples(
     "mcpdeploy smoke-test --sandbox",
     "mcpdeploy smoke-test --env production --wait-for 60 --junit-xml smoke.xml",
 ))
 def smoke_test_command(
-    project_dir: Path = PROJECT_DIR,
-    env: str | None = ENV,
-    sandbox: bool = SANDBOX,
+    ctx: CommandContext,
     url: str | None = URL,
     xano_url: str | None = XANO_AUTH_URL,
     api_key_file: Path | None = API_KEY_FILE,
-    json_output: bool = JSON,
     junit: Path | None = JUNIT,
     expect_tool: list[str] = EXPECT_TOOL,
     min_tools: int | None = MIN_TOOLS,
     call_tool: str | None = CALL_TOOL,
     tool_args: str | None = TOOL_ARGS,
     timeout: float | None = TIMEOUT,
-    deadline: float | None = DEADLINE,
     wait_for: float = WAIT_FOR,
     era: str = ERA,
-    trace: Path | None = TRACE,
 ) -> int:
     """Run the deployment checks: Xano auth/me, MCP auth refusals, handshake, tools/list, an optional tools/call.
 
@@ -94,23 +82,23 @@ def smoke_test_command(
     if era not in ERAS:
         raise UsageError(f"--protocol-era {era}: choose one of {', '.join(ERAS)}.")
     arguments = _tool_arguments(tool_args, call_tool)
-    if sandbox and (url or xano_url or api_key_file):
+    if ctx.sandbox and (url or xano_url or api_key_file):
         raise UsageError("--sandbox takes the URLs and the key from the sandbox; drop --url, --xano-url and "
                          "--api-key-file, or drop --sandbox.")
     flags = {"smoke.mcp_url": url, "smoke.xano_auth_url": xano_url}
-    console = make_console()
-    with command_settings(project_dir, env, sandbox, flags) as settings, \
-            http_options(trace, settings, timeout=timeout, deadline=deadline, default_timeout=DEFAULT_TIMEOUT) as http:
+    console = ctx.console
+    ctx.timeout = timeout
+    with ctx.settings(flags) as settings, ctx.http(settings, default_timeout=DEFAULT_TIMEOUT) as http:
         if http.deadline is not None and wait_for >= http.deadline:
             raise UsageError(f"--wait-for {wait_for:g} does not fit in the deadline of {http.deadline:g}s for the "
                              "whole command.", hint="Give a longer --deadline, or a shorter --wait-for.")
-        mcp_url, auth_url, key = _sandbox_target(settings) if sandbox else _target(settings, api_key_file)
+        mcp_url, auth_url, key = _sandbox_target(settings) if ctx.sandbox else _target(settings, api_key_file)
         options = SmokeOptions(mcp_url=mcp_url, xano_url=auth_url, expect_tools=tuple(expect_tool),
                                min_tools=min_tools, call_tool=call_tool, tool_args=arguments, wait_for=wait_for,
                                era=era)
-        console.print(f"Smoke-testing {mcp_url}" + (f" (Xano auth: {auth_url})" if auth_url else ""), markup=False)
-        activity = Activity(console)
         target = http.redactor.redact(mcp_url)
+        ctx.say(f"Smoke-testing {target}" + (f" (Xano auth: {http.redactor.redact(auth_url)})" if auth_url else ""))
+        activity = ctx.activity
         activity.show(f"Smoke-testing {target}")
 
         waited = [False]
@@ -134,7 +122,7 @@ def smoke_test_command(
                 report = run_smoke_test(client, options, on_wait=waiting)
         finally:
             activity.stop()
-        _publish(report, console, http.redactor, json_output=json_output, junit=junit)
+        _publish(ctx, report, console, http.redactor, junit=junit)
     return int(report.exit_code)
 
 
@@ -214,7 +202,7 @@ def _tool_arguments(tool_args: str | None, call_tool: str | None) -> dict[str, A
     return value
 
 
-def _publish(report: SmokeReport, console: Console, redactor: Redactor, *, json_output: bool,
+def _publish(ctx: CommandContext, report: SmokeReport, console: Console, redactor: Redactor, *,
              junit: Path | None) -> None:
     from mcpdeploy.files.atomic import write_atomic
     from mcpdeploy.smoke.github import step_summary, workflow_commands
@@ -231,8 +219,7 @@ def _publish(report: SmokeReport, console: Console, redactor: Redactor, *, json_
             # Appending is the protocol: earlier steps' summaries live in the same file.
             with open(summary_path, "a", encoding="utf-8") as summary:
                 summary.write(redactor.redact(step_summary(report)))
-    if json_output:
-        emit_json(json.loads(redactor.redact(json.dumps(report_document(report)))), "smoke-test")
+    ctx.emit(json.loads(redactor.redact(json.dumps(report_document(report)))))
 
 
 def render_report(console: Console, report: SmokeReport, redactor: Redactor) -> None:
