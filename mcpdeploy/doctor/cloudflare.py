@@ -138,9 +138,11 @@ def _worker_checks(client: CloudflareClient, target: Target) -> list[Check]:
     if exists:
         checks.append(ok("worker", f"{worker} is deployed"))
     else:
-        checks.append(problem("worker", f"the Worker {worker!r} was never deployed to account {client.account_id}",
+        # The step after provision, not a fault: a project between `provision` and its first deploy can run, and
+        # is told what comes next.
+        checks.append(warning("worker", f"the Worker {worker!r} was never deployed to account {client.account_id}",
                               target.deploy_command + ", then " + target.command("provision") + " for its consumer "
-                              "and secrets", MISSING))
+                              "and secrets"))
     return checks
 
 

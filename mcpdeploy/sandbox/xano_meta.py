@@ -25,7 +25,7 @@ PREFIX = "/api:meta"
 
 
 def auth_me(call: MetaCall) -> Any:
-    return {"id": 1, "name": "SandboxHost Developer", "email": "developer@sandbox.test", "created_at": 1700000000,
+    return {"id": 1, "name": "Sandbox Developer", "email": "developer@sandbox.test", "created_at": 1700000000,
             "extras": {"instance": {"id": 1, "name": "sandbox", "display": "mcpdeploy sandbox"}}}
 
 

@@ -249,7 +249,7 @@ CASES = [
     Case("history-show", ("history", "show", "last"), 0, provisioned),
     Case("history-show", ("history", "show", "nosuchrun"), 64, provisioned),
     Case("doctor", ("doctor", "--sandbox"), 0, deployed),
-    Case("doctor", ("doctor", "--sandbox"), 5, provisioned),  # the Worker was never deployed
+    Case("doctor", ("doctor", "--sandbox"), 0, provisioned),  # the Worker never deployed is a warning
     Case("doctor", ("doctor", "--sandbox"), 6, deployed_and(refused(XANO))),
     Case("doctor", ("doctor", "--sandbox"), 8, broken_schema),
     Case("doctor", ("doctor", "--bogus"), 64),
