@@ -42,14 +42,7 @@ from mcpdeploy.sandbox.transport import SandboxTransport
 from mcpdeploy.smoke.checks import run_smoke_test
 from mcpdeploy.smoke.model import SmokeOptions
 
-ENVIRON = {
-    "XANO_INSTANCE_URL": "http://sandbox.test", "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
-    "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
-    "CLOUDFLARE_API_BASE_URL": "http://sandbox.test/client/v4",
-    "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
-    "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
-    "MCPDEPLOY_WORKER_NAME": credentials.WORKER_NAME,
-}
+ENVIRON = credentials.environment()
 
 
 class SlowSandbox(httpx.BaseTransport):

@@ -19,14 +19,7 @@ from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Fault, Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport
 
-ENVIRON = {
-    "XANO_INSTANCE_URL": "http://sandbox.test", "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
-    "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
-    "CLOUDFLARE_API_BASE_URL": "http://sandbox.test/client/v4",
-    "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
-    "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
-    "MCPDEPLOY_WORKER_NAME": credentials.WORKER_NAME,
-}
+ENVIRON = credentials.environment()
 # What the services or the clock hand out, different on every run whatever the order (and the plan's digest, which
 # covers the project's folder).
 VOLATILE = frozenset({"id", "table_id", "apigroup_id", "api_id", "queue_id", "canonical", "guid", "created_at",

@@ -15,14 +15,7 @@ from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Fault, Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport
 
-ENVIRON = {
-    "XANO_INSTANCE_URL": "http://sandbox.test", "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
-    "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
-    "CLOUDFLARE_API_BASE_URL": "http://sandbox.test/client/v4",
-    "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
-    "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
-    "MCPDEPLOY_WORKER_NAME": credentials.WORKER_NAME,
-}
+ENVIRON = credentials.environment()
 
 
 def plan_at(project: Path, sandbox: Sandbox, concurrency: int) -> tuple[object, list[str]]:

@@ -21,14 +21,7 @@ from mcpdeploy.sandbox import credentials
 from mcpdeploy.sandbox.core import Sandbox
 from mcpdeploy.sandbox.transport import SandboxTransport
 
-ENVIRON = {
-    "XANO_INSTANCE_URL": "http://sandbox.test", "XANO_WORKSPACE_ID": str(credentials.XANO_WORKSPACE_ID),
-    "XANO_METADATA_TOKEN": credentials.XANO_METADATA_TOKEN,
-    "CLOUDFLARE_API_BASE_URL": "http://sandbox.test/client/v4",
-    "CLOUDFLARE_API_TOKEN": credentials.CLOUDFLARE_API_TOKEN,
-    "CLOUDFLARE_ACCOUNT_ID": credentials.CLOUDFLARE_ACCOUNT_ID,
-    "MCPDEPLOY_WORKER_NAME": "usage-mcp",
-}
+ENVIRON = credentials.environment(worker_name="usage-mcp")
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "x", "1", "abc"]),
