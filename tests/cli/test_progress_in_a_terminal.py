@@ -227,3 +227,16 @@ def test_smoke_test_wait_for_at_a_terminal_shows_what_it_waits_for(terminal: Ter
     assert_spinner_gone(run)
     assert json.loads((project / "smoke.json").read_text())["ok"] is True
     assert_no_secret(run.raw)
+
+
+def test_applied_in_counts_no_time_spent_at_the_prompt(terminal: Terminal, sandbox: ServedSandbox,
+                                                       project: Path) -> None:
+    """A person who reads the plan for 2.5 seconds before answering does not make the apply look slow."""
+    reading = 2.5
+    run = terminal.run(f"{MCPDEPLOY} provision --json > provision.json", cwd=project,
+                       env={**sandbox.environment(), "NO_COLOR": "1"}, unset=NOT_INHERITED,
+                       answer=("Apply these changes?", reading, "y"))
+    assert run.exit_code == 0, run.last_screen
+    report = json.loads((project / "provision.json").read_text())
+    assert report["changed"] is True and report["seconds"] < reading
+    assert f"in {report['seconds']:g}s" in run.last_screen

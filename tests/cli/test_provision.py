@@ -219,18 +219,3 @@ def test_a_text_column_added_to_an_existing_table_gets_its_trim_filter(cli, sand
     [ai_model] = [c for c in client.get_schema(logs["id"]) if c["name"] == "ai_model"]
     assert ai_model["validators"]["trim"] is True
     assert cli("plan", "--detailed-exitcode").exit_code == 0
-
-
-def test_applied_in_counts_no_time_spent_at_the_prompt(  # type: ignore[no-untyped-def]
-    cli, project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A person who reads the plan for two seconds before answering does not make the apply look slow."""
-    import time
-
-    def slow_person(question: str, *, yes: bool) -> None:
-        time.sleep(2.0)
-
-    monkeypatch.setattr("mcpdeploy.cli.common.confirm", slow_person)
-    result = cli("provision", "--sandbox", "--json")
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["seconds"] < 2.0

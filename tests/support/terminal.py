@@ -65,9 +65,10 @@ class Terminal:
         self._socket: Path | None = None
 
     def run(self, command: str, *, cwd: Path, env: Mapping[str, str], unset: tuple[str, ...] = (),
-            timeout: float = RUN_TIMEOUT) -> TerminalRun:
+            timeout: float = RUN_TIMEOUT, answer: tuple[str, float, str] | None = None) -> TerminalRun:
         """Run shell `command` in a new tmux window with exactly `env` added and `unset` removed, capturing its
-        screen until it exits."""
+        screen until it exits. `answer` is a person at the keyboard: (a question, seconds spent reading before
+        answering, the keys typed, then Enter)."""
         self._runs += 1
         name = f"run{self._runs}"
         go, raw = self._folder / f"{name}.go", self._folder / f"{name}.raw"
@@ -93,6 +94,11 @@ class Terminal:
             screen = self._tmux_do("capture-pane", "-p", "-t", name)
             if not screens or screen != screens[-1]:
                 screens.append(screen)
+            if answer is not None and answer[0] in screen:
+                _, reading, keys = answer
+                time.sleep(reading)
+                self._tmux_do("send-keys", "-t", name, keys, "Enter")
+                answer = None
             exited = re.search(rf"{_EXITED} (\d+)", screen)
             if exited and _EXITED.encode() in _read(raw):
                 return TerminalRun(screens, _read(raw), int(exited[1]))
