@@ -581,8 +581,10 @@ class RetryingTransport(httpx.BaseTransport):
             return False
         if self._options.on_retry is not None:
             shown = f"{wait:.0f} s" if wait >= 1 else f"{wait:.1f} s"
-            self._options.on_retry(f"retrying in {shown} ({attempt + 1}/{limit}): {why} from {self._service} "
-                                   f"{request.method} {self._where(request, short=True)}")
+            # Masked here, once, for every place the line goes (stderr, --json-stream): `why` quotes the service.
+            self._options.on_retry(self._options.redactor.redact(
+                f"retrying in {shown} ({attempt + 1}/{limit}): {why} from {self._service} "
+                f"{request.method} {self._where(request, short=True)}"))
         self._options.sleep(wait)
         return True
 
